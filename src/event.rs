@@ -1,0 +1,574 @@
+//! The common change-event model every reader produces and the emitter consumes.
+//!
+//! One model for all sources (design.md §3). A [`ChangeEvent`] points at the shared, versioned
+//! [`TableSchema`] its rows follow; a [`Row`] holds one [`Value`] per column of that schema, in
+//! schema order. Values keep the source's exactness (decimals are unscaled integers plus scale,
+//! temporal values are integer counts from the epoch) so the emitter can render Debezium's
+//! semantic types without re-parsing text.
+
+use std::fmt;
+use std::sync::Arc;
+
+use num_bigint::BigInt;
+use serde::{Deserialize, Serialize};
+
+use crate::offsets::Position;
+
+/// A captured table (PostgreSQL `schema.table`, MySQL `database.table`, Mongo `db.collection`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TableId {
+    /// PostgreSQL schema, MySQL database or Mongo database.
+    pub namespace: String,
+    /// Table or collection name.
+    pub name: String,
+}
+
+impl TableId {
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for TableId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.namespace, self.name)
+    }
+}
+
+/// Sub-second precision of a temporal column, which picks Debezium's semantic type
+/// (`io.debezium.time.Timestamp` vs `MicroTimestamp` vs `NanoTimestamp`, likewise for time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TimePrecision {
+    Millis,
+    Micros,
+    Nanos,
+}
+
+impl TimePrecision {
+    /// Debezium's "adaptive" rule: up to 3 fractional digits is millis, up to 6 micros.
+    pub fn from_fractional_digits(digits: u32) -> Self {
+        match digits {
+            0..=3 => TimePrecision::Millis,
+            4..=6 => TimePrecision::Micros,
+            _ => TimePrecision::Nanos,
+        }
+    }
+}
+
+/// The logical type of a column, independent of the source; the emitter maps it to Avro.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DataType {
+    Boolean,
+    Int16,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    /// Exact decimal. `None` precision/scale means variable scale (PostgreSQL bare `numeric`),
+    /// which Debezium renders as `io.debezium.data.VariableScaleDecimal`.
+    Decimal {
+        precision: Option<u32>,
+        scale: Option<u32>,
+    },
+    Text,
+    Bytes,
+    /// Days since 1970-01-01.
+    Date,
+    /// Time of day without zone.
+    Time(TimePrecision),
+    /// Time of day with a UTC offset (PostgreSQL `timetz`).
+    TimeTz,
+    /// Timestamp without zone.
+    Timestamp(TimePrecision),
+    /// Instant in time (PostgreSQL `timestamptz`, MySQL `TIMESTAMP`).
+    TimestampTz,
+    Interval,
+    /// MySQL `YEAR`.
+    Year,
+    Uuid,
+    Json,
+    Xml,
+    Enum {
+        allowed: Vec<String>,
+    },
+    /// MySQL `SET`.
+    EnumSet {
+        allowed: Vec<String>,
+    },
+    /// Bit string of a fixed or maximum length (`bit(n)`, `varbit(n)`, MySQL `BIT(n)`).
+    Bits {
+        length: u32,
+    },
+    /// PostgreSQL `hstore`.
+    Map,
+    /// Geometry as WKB plus optional SRID.
+    Geometry,
+    Array(Box<DataType>),
+}
+
+/// One column of a table schema.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub data_type: DataType,
+    pub nullable: bool,
+    /// The source's own type name (`int4`, `varchar(255)`, `DECIMAL(10,2) UNSIGNED`), used in
+    /// error messages and Debezium's `__debezium.source.column.type` parameter.
+    pub source_type: String,
+}
+
+/// The columns of a table at one point of its history. Shared behind an `Arc`; a schema change
+/// makes a new value with `version + 1`, and later events point at the new one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TableSchema {
+    pub id: TableId,
+    pub version: u32,
+    pub columns: Vec<Column>,
+    /// Indexes into `columns` of the primary key, in key order; empty when the table has none.
+    pub primary_key: Vec<usize>,
+}
+
+impl TableSchema {
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The next version of this table with other columns and key.
+    pub fn next_version(&self, columns: Vec<Column>, primary_key: Vec<usize>) -> TableSchema {
+        TableSchema {
+            id: self.id.clone(),
+            version: self.version.saturating_add(1),
+            columns,
+            primary_key,
+        }
+    }
+
+    /// Checks the invariants the emitter relies on: key indexes in range and unique.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = vec![false; self.columns.len()];
+        for &i in &self.primary_key {
+            match seen.get_mut(i) {
+                None => return Err(format!("{}: key index {i} out of range", self.id)),
+                Some(true) => return Err(format!("{}: key index {i} repeated", self.id)),
+                Some(s) => *s = true,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An exact decimal: `unscaled * 10^-scale`, plus the special values PostgreSQL's `numeric`
+/// allows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Decimal {
+    Finite { unscaled: BigInt, scale: u32 },
+    NaN,
+    PositiveInfinity,
+    NegativeInfinity,
+}
+
+impl Decimal {
+    /// Parses a plain decimal literal (`-12.340`, `7`, `.5`), keeping every digit and the scale
+    /// as written; `NaN`, `Infinity` and `-Infinity` map to the special values.
+    pub fn parse(text: &str) -> Option<Decimal> {
+        match text {
+            "NaN" => return Some(Decimal::NaN),
+            "Infinity" | "+Infinity" => return Some(Decimal::PositiveInfinity),
+            "-Infinity" => return Some(Decimal::NegativeInfinity),
+            _ => {}
+        }
+        let (negative, body) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (int_part, frac_part) = match body.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (body, ""),
+        };
+        if int_part.is_empty() && frac_part.is_empty() {
+            return None;
+        }
+        if !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let digits = format!("{int_part}{frac_part}");
+        let magnitude = if digits.is_empty() {
+            BigInt::from(0)
+        } else {
+            digits.parse::<BigInt>().ok()?
+        };
+        let scale = u32::try_from(frac_part.len()).ok()?;
+        Some(Decimal::Finite {
+            unscaled: if negative { -magnitude } else { magnitude },
+            scale,
+        })
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decimal::NaN => f.write_str("NaN"),
+            Decimal::PositiveInfinity => f.write_str("Infinity"),
+            Decimal::NegativeInfinity => f.write_str("-Infinity"),
+            Decimal::Finite { unscaled, scale } => {
+                let digits = unscaled.magnitude().to_string();
+                let sign = if unscaled.sign() == num_bigint::Sign::Minus {
+                    "-"
+                } else {
+                    ""
+                };
+                let scale = *scale as usize;
+                if scale == 0 {
+                    return write!(f, "{sign}{digits}");
+                }
+                let padded = format!("{digits:0>width$}", width = scale + 1);
+                let (int_part, frac_part) = padded.split_at(padded.len() - scale);
+                write!(f, "{sign}{int_part}.{frac_part}")
+            }
+        }
+    }
+}
+
+/// A PostgreSQL-style interval: months, days and microseconds kept apart, because a month is
+/// not a fixed number of days. The emitter converts it as Debezium does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Interval {
+    pub months: i32,
+    pub days: i32,
+    pub micros: i64,
+}
+
+/// One column value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    Null,
+    /// The source did not send this value (an unchanged TOASTed PostgreSQL column). Never a
+    /// placeholder string: the emitter decides how to render it.
+    Unavailable,
+    Bool(bool),
+    Int16(i16),
+    Int32(i32),
+    Int64(i64),
+    Float32(f32),
+    Float64(f64),
+    Decimal(Decimal),
+    Text(String),
+    Bytes(Vec<u8>),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Microseconds since midnight (MySQL `TIME` may be negative or past 24h).
+    Time(i64),
+    /// Microseconds since midnight at a UTC offset in seconds (east positive).
+    TimeTz {
+        micros: i64,
+        offset_seconds: i32,
+    },
+    /// Microseconds since 1970-01-01T00:00:00, no zone.
+    Timestamp(i64),
+    /// Microseconds since the Unix epoch, UTC.
+    TimestampTz(i64),
+    Interval(Interval),
+    Year(i32),
+    Uuid(uuid::Uuid),
+    /// JSON document as text, exactly as the source rendered it.
+    Json(String),
+    Enum(String),
+    EnumSet(Vec<String>),
+    /// Bit string: `length` bits, most significant first, packed into bytes.
+    Bits {
+        bytes: Vec<u8>,
+        length: u32,
+    },
+    /// hstore pairs in source order; a value may be SQL NULL.
+    Map(Vec<(String, Option<String>)>),
+    Geometry {
+        wkb: Vec<u8>,
+        srid: Option<i32>,
+    },
+    Array(Vec<Value>),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+/// Column values in the order of the schema's columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    pub fn get(&self, index: usize) -> Option<&Value> {
+        self.0.get(index)
+    }
+
+    /// The key columns of this row for `schema`, or `None` when the table has no primary key.
+    pub fn key(&self, schema: &TableSchema) -> Option<Row> {
+        if schema.primary_key.is_empty() {
+            return None;
+        }
+        let values = schema
+            .primary_key
+            .iter()
+            .map(|&i| self.0.get(i).cloned().unwrap_or(Value::Null))
+            .collect();
+        Some(Row(values))
+    }
+}
+
+/// Debezium's `op` codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+    /// A row read by a snapshot.
+    Read,
+    Truncate,
+    /// A logical decoding message (PostgreSQL `pg_logical_emit_message`).
+    Message,
+}
+
+impl Op {
+    pub fn code(self) -> &'static str {
+        match self {
+            Op::Create => "c",
+            Op::Update => "u",
+            Op::Delete => "d",
+            Op::Read => "r",
+            Op::Truncate => "t",
+            Op::Message => "m",
+        }
+    }
+}
+
+/// Debezium's `source.snapshot` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SnapshotMarker {
+    /// Streamed, not a snapshot.
+    False,
+    True,
+    First,
+    FirstInDataCollection,
+    LastInDataCollection,
+    Last,
+    Incremental,
+}
+
+impl SnapshotMarker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotMarker::False => "false",
+            SnapshotMarker::True => "true",
+            SnapshotMarker::First => "first",
+            SnapshotMarker::FirstInDataCollection => "first_in_data_collection",
+            SnapshotMarker::LastInDataCollection => "last_in_data_collection",
+            SnapshotMarker::Last => "last",
+            SnapshotMarker::Incremental => "incremental",
+        }
+    }
+}
+
+/// Source-specific fields of Debezium's `source` block (the common ones are in [`SourceInfo`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceDetails {
+    Postgres {
+        /// Transaction id.
+        tx_id: Option<i64>,
+        /// LSN of this change.
+        lsn: Option<u64>,
+        xmin: Option<i64>,
+        /// LSN of the last committed transaction before this one (Debezium's `sequence[0]`).
+        last_commit_lsn: Option<u64>,
+    },
+    MySql {
+        server_id: u64,
+        gtid: Option<String>,
+        file: String,
+        pos: u64,
+        /// Row index inside the binlog event.
+        row: u32,
+        thread: Option<u64>,
+        query: Option<String>,
+    },
+    Mongo {
+        /// Order of the event within the second of `ts_ms` (the oplog ordinal).
+        ord: u32,
+        lsid: Option<String>,
+        txn_number: Option<i64>,
+        wall_time: Option<i64>,
+    },
+}
+
+/// Where and when a change happened. Connector-level fields (version, connector, name) are
+/// added by the emitter, which knows the connector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// Commit time at the source, microseconds since the Unix epoch.
+    pub ts_us: i64,
+    pub snapshot: SnapshotMarker,
+    /// Database name (PostgreSQL `database.dbname`, MySQL database, Mongo database).
+    pub db: String,
+    pub details: SourceDetails,
+}
+
+/// Debezium's `transaction` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxInfo {
+    pub id: String,
+    /// Position of the event among all events of the transaction, from 1.
+    pub total_order: u64,
+    /// Position of the event among the events of its table in the transaction, from 1.
+    pub data_collection_order: u64,
+}
+
+/// One row change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub op: Op,
+    /// The schema version `before` and `after` follow.
+    pub table: Arc<TableSchema>,
+    pub before: Option<Row>,
+    pub after: Option<Row>,
+    pub source: SourceInfo,
+    pub transaction: Option<TxInfo>,
+}
+
+impl ChangeEvent {
+    /// The record key: the primary key of `after` (or of `before` for a delete).
+    pub fn key(&self) -> Option<Row> {
+        self.after
+            .as_ref()
+            .or(self.before.as_ref())
+            .and_then(|row| row.key(&self.table))
+    }
+}
+
+/// Events handed from a reader to the emitter, tagged with the source position after the last
+/// one: committing the batch makes that position the resume point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeBatch {
+    pub events: Vec<ChangeEvent>,
+    pub position: Position,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> TableSchema {
+        let col = |name: &str, data_type| Column {
+            name: name.into(),
+            data_type,
+            nullable: false,
+            source_type: "x".into(),
+        };
+        TableSchema {
+            id: TableId::new("public", "orders"),
+            version: 1,
+            columns: vec![
+                col("tenant", DataType::Int32),
+                col("note", DataType::Text),
+                col("id", DataType::Int64),
+            ],
+            primary_key: vec![0, 2],
+        }
+    }
+
+    #[test]
+    fn key_follows_primary_key_order() {
+        let row = Row(vec![
+            Value::Int32(7),
+            Value::Text("hi".into()),
+            Value::Int64(42),
+        ]);
+        assert_eq!(
+            row.key(&schema()),
+            Some(Row(vec![Value::Int32(7), Value::Int64(42)]))
+        );
+    }
+
+    #[test]
+    fn table_without_key_has_no_key() {
+        let mut s = schema();
+        s.primary_key.clear();
+        assert_eq!(Row(vec![Value::Null; 3]).key(&s), None);
+    }
+
+    #[test]
+    fn schema_check_rejects_bad_keys() {
+        let mut s = schema();
+        assert!(s.check().is_ok());
+        s.primary_key = vec![0, 0];
+        assert!(s.check().unwrap_err().contains("repeated"));
+        s.primary_key = vec![3];
+        assert!(s.check().unwrap_err().contains("out of range"));
+    }
+
+    #[test]
+    fn next_version_bumps_version_and_keeps_id() {
+        let s = schema();
+        let n = s.next_version(s.columns[..2].to_vec(), vec![0]);
+        assert_eq!((n.id.clone(), n.version, n.columns.len()), (s.id, 2, 2));
+    }
+
+    #[test]
+    fn decimal_parse_keeps_scale_and_sign() {
+        let d = Decimal::parse("-12.340").unwrap();
+        assert_eq!(
+            d,
+            Decimal::Finite {
+                unscaled: BigInt::from(-12340),
+                scale: 3
+            }
+        );
+        assert_eq!(d.to_string(), "-12.340");
+        assert_eq!(Decimal::parse(".5").unwrap().to_string(), "0.5");
+        assert_eq!(Decimal::parse("-0.001").unwrap().to_string(), "-0.001");
+        assert_eq!(Decimal::parse("NaN"), Some(Decimal::NaN));
+        assert_eq!(Decimal::parse("-Infinity"), Some(Decimal::NegativeInfinity));
+        for bad in ["", "-", ".", "1.2.3", "1e5", "abc", "--1"] {
+            assert_eq!(Decimal::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimal_parse_keeps_huge_values_exact() {
+        let text = "123456789012345678901234567890123456.123456789012345678901234567890";
+        assert_eq!(Decimal::parse(text).unwrap().to_string(), text);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_display_parse_round_trip(unscaled in proptest::num::i128::ANY, scale in 0u32..40) {
+            let d = Decimal::Finite { unscaled: BigInt::from(unscaled), scale };
+            proptest::prop_assert_eq!(Decimal::parse(&d.to_string()), Some(d));
+        }
+    }
+
+    #[test]
+    fn op_codes_are_debeziums() {
+        let codes: Vec<_> = [
+            Op::Create,
+            Op::Update,
+            Op::Delete,
+            Op::Read,
+            Op::Truncate,
+            Op::Message,
+        ]
+        .iter()
+        .map(|o| o.code())
+        .collect();
+        assert_eq!(codes, ["c", "u", "d", "r", "t", "m"]);
+    }
+}

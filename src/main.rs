@@ -1,0 +1,171 @@
+//! The `siphon` command: `siphon run [--config connectors.toml]` and
+//! `siphon validate --config connectors.toml`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing::{error, info};
+
+use siphon::config::{Config, ConfigErrors, FileConfig, LogFormat};
+use siphon::runtime::Runtime;
+
+#[derive(Parser)]
+#[command(
+    name = "siphon",
+    version,
+    about = "Change data capture into Kafka, Debezium format, exactly once"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service: the connectors of the config file (if any) and the REST API.
+    Run {
+        /// Service settings and connectors to start at boot.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Log format; overrides SIPHON_LOG_FORMAT and the config file.
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormatArg>,
+    },
+    /// Check a config file and print every problem; exits 1 if there is any.
+    Validate {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { config } => validate(&config),
+        Command::Run { config, log_format } => run(config.as_deref(), log_format),
+    }
+}
+
+/// File (or defaults) → `${env:…}` references → SIPHON_* overrides → validation.
+fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
+    let mut file = match path {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let mut problems = ConfigErrors::default();
+    if let Err(e) = file.resolve_env(env) {
+        problems.extend(e);
+    }
+    if let Err(e) = file.service.apply_env(env) {
+        problems.extend(e);
+    }
+    problems.into_result()?;
+    file.validate()
+}
+
+fn validate(path: &Path) -> ExitCode {
+    match load(Some(path)) {
+        Ok(cfg) => {
+            println!(
+                "{}: valid ({} connector{})",
+                path.display(),
+                cfg.connectors.len(),
+                if cfg.connectors.len() == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{}: {} problem(s)", path.display(), errors.0.len());
+            for p in &errors.0 {
+                eprintln!("  {p}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
+    let mut cfg = match load(path) {
+        Ok(cfg) => cfg,
+        Err(errors) => {
+            eprintln!(
+                "siphon: the configuration has {} problem(s):",
+                errors.0.len()
+            );
+            for p in &errors.0 {
+                eprintln!("  {p}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(f) = log_format {
+        cfg.service.log_format = match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        };
+    }
+    if let Err(e) = siphon::telemetry::init(&cfg.service.log, cfg.service.log_format) {
+        eprintln!("siphon: {e}");
+        return ExitCode::FAILURE;
+    }
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        info!(
+            version = env!("CARGO_PKG_VERSION"),
+            sink = if cfg.service.kafka.is_some() { "kafka" } else { "embedded" },
+            data_dir = %cfg.service.data_dir.display(),
+            "siphon starting"
+        );
+        let runtime = Runtime::new(cfg.service);
+        for connector in cfg.connectors {
+            if let Err(e) = runtime.start(connector) {
+                error!(error = %e, "connector not started");
+            }
+        }
+        runtime.run_until(shutdown_signal()).await;
+        info!("siphon stopped");
+    });
+    ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => info!("SIGINT received"),
+        _ = term => info!("SIGTERM received"),
+    }
+}
