@@ -1,5 +1,219 @@
-//! PostgreSQL reader (issue #3): logical replication with pgoutput.
+//! PostgreSQL reader: logical replication with pgoutput.
 //!
-//! Will hold the replication connection and standby-status acks (over `pgwire-replication`),
-//! the pure pgoutput decoder, slot and publication management, the consistent chunked
-//! snapshot and the PostgreSQL → event type mapping, one file each.
+//! [`run`] checks the server, sets up the publication and slot, takes the consistent initial
+//! snapshot when one is needed, then streams changes from the slot, resuming strictly after
+//! the committed position and confirming committed positions back to the server.
+//!
+//! Files: `pgoutput` (pure decoder), `types` (type mapping and text parsing), `catalog`
+//! (catalog look-ups), `relations` (table schemas and versions), `convert` (tuples → events),
+//! `setup` (server checks, slot, publication), `snapshot`, `stream`, `ack` (what to confirm).
+
+mod ack;
+mod catalog;
+mod convert;
+mod error;
+pub mod pgoutput;
+mod relations;
+mod setup;
+mod snapshot;
+mod stream;
+pub mod types;
+
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
+use tokio::sync::{mpsc, watch};
+use tracing::{info, warn};
+
+pub use ack::{AckInputs, choose_ack};
+pub use error::{PgError, format_lsn, parse_lsn};
+
+use crate::config::{ConnectorConfig, SnapshotMode};
+use crate::event::ChangeBatch;
+use crate::offsets::{PgPosition, Position};
+
+/// Startup options pinning the text formats `types` parses.
+const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres \
+     -c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C";
+
+/// Whether to snapshot before streaming, given the mode and the committed position.
+fn needs_snapshot(mode: SnapshotMode, resume: Option<&PgPosition>) -> bool {
+    match mode {
+        SnapshotMode::Never | SnapshotMode::NoData => false,
+        SnapshotMode::Always => true,
+        _ => resume.is_none_or(|p| p.snapshot.is_some()),
+    }
+}
+
+/// Reads the connector's database until an error or until the emitter side goes away.
+/// `resume` is the last committed position; `committed` carries positions the emitter
+/// commits from now on.
+pub async fn run(
+    config: &ConnectorConfig,
+    resume: Option<Position>,
+    out: mpsc::Sender<ChangeBatch>,
+    committed: watch::Receiver<Option<Position>>,
+) -> Result<(), PgError> {
+    let (Some(db), Some(pg)) = (&config.database, &config.postgres) else {
+        return Err(PgError::Protocol(
+            "not a PostgreSQL connector configuration".into(),
+        ));
+    };
+    let dbname = db.dbname.clone().unwrap_or_default();
+    let mut resume = match resume {
+        None => None,
+        Some(Position::Postgres(p)) => Some(p),
+        Some(other) => {
+            return Err(PgError::Protocol(format!(
+                "the stored offset is a {} position, not a PostgreSQL one",
+                other.source_name()
+            )));
+        }
+    };
+
+    let sql = setup::connect(db, &dbname).await?;
+    setup::check_prerequisites(&sql).await?;
+    setup::ensure_publication(
+        &sql,
+        &pg.publication_name,
+        pg.publication_autocreate_mode,
+        &config.filters,
+    )
+    .await?;
+
+    let slot = setup::slot_info(&sql, &pg.slot_name).await?;
+    if let Some(s) = &slot
+        && s.plugin != "pgoutput"
+    {
+        return Err(PgError::WrongSlotPlugin {
+            slot: pg.slot_name.clone(),
+            plugin: s.plugin.clone(),
+        });
+    }
+    if slot.is_none() && resume.is_some() {
+        if matches!(
+            config.snapshot_mode,
+            SnapshotMode::WhenNeeded | SnapshotMode::Always
+        ) {
+            warn!(slot = %pg.slot_name, "slot is gone; taking a new snapshot");
+            resume = None;
+        } else {
+            return Err(PgError::Protocol(format!(
+                "replication slot `{}` no longer exists, so changes since the committed offset are lost: \
+                 set snapshot.mode=when_needed to re-snapshot, or reset the connector's offsets",
+                pg.slot_name
+            )));
+        }
+    }
+
+    let repl_config = ReplicationConfig::new(
+        db.hostname.clone(),
+        db.user.clone(),
+        db.password.expose().to_owned(),
+        dbname.clone(),
+        pg.slot_name.clone(),
+        pg.publication_name.as_str(),
+    )
+    .with_port(db.port)
+    .with_options(SESSION_OPTIONS)
+    .with_application_name(format!("siphon-{}", config.name))
+    .with_start_lsn(Lsn(resume.as_ref().map_or(0, |p| p.commit_lsn)))
+    .with_status_interval(std::time::Duration::from_secs(1));
+
+    let snapshot_needed = needs_snapshot(config.snapshot_mode, resume.as_ref());
+    // A new slot is created on a gated replication session, which keeps the exported
+    // snapshot alive until the snapshot transaction has imported it.
+    let mut gated = None;
+    let mut exported = None;
+    let stream_point;
+    if slot.is_none() {
+        setup::check_slot_capacity(&sql).await?;
+        let mut session = ReplicationClient::connect_gated(repl_config.clone()).await?;
+        let (consistent_point, snapshot_name) =
+            create_slot(&mut session, &pg.slot_name, snapshot_needed).await?;
+        info!(slot = %pg.slot_name, consistent_point = %format_lsn(consistent_point), "created replication slot");
+        exported = snapshot_name;
+        stream_point = consistent_point.saturating_sub(1);
+        gated = Some(session);
+    } else {
+        let flushed = slot.and_then(|s| s.confirmed_flush_lsn).unwrap_or(0);
+        stream_point = flushed.saturating_sub(1);
+        if snapshot_needed && resume.as_ref().is_none_or(|p| p.snapshot.is_none()) {
+            warn!(slot = %pg.slot_name, "snapshot on an existing slot: changes committed while it runs may be delivered twice");
+        }
+    }
+
+    if snapshot_needed {
+        let snap_sql = setup::connect(db, &dbname).await?;
+        snapshot::begin(&snap_sql, exported.as_deref()).await?;
+        let tables = setup::published_tables(&sql, &pg.publication_name, &config.filters).await?;
+        let progress = resume.as_ref().and_then(|p| p.snapshot.clone());
+        let point = resume.as_ref().map_or(stream_point, |p| p.commit_lsn);
+        let done =
+            snapshot::run(&snap_sql, config, &dbname, &tables, progress, point, &out).await?;
+        info!(tables = tables.len(), "snapshot done");
+        resume = Some(done);
+        if config.snapshot_mode == SnapshotMode::InitialOnly {
+            return Ok(());
+        }
+    }
+
+    let mut client = match gated {
+        Some(mut session) => {
+            session.start().await?;
+            session
+        }
+        None => ReplicationClient::connect(repl_config).await?,
+    };
+    client.wait_started().await?;
+    info!(slot = %pg.slot_name, "streaming");
+    let mut streamer = stream::Streamer::new(config, dbname, &sql, resume, out, committed);
+    let result = streamer.run(&mut client).await;
+    client.stop();
+    result
+}
+
+/// `CREATE_REPLICATION_SLOT … (SNAPSHOT 'export'|'nothing')`: the consistent point and the
+/// exported snapshot's name.
+async fn create_slot(
+    session: &mut ReplicationClient,
+    slot: &str,
+    export: bool,
+) -> Result<(u64, Option<String>), PgError> {
+    let mode = if export { "export" } else { "nothing" };
+    let rows = session
+        .simple_query(&format!(
+            "CREATE_REPLICATION_SLOT \"{slot}\" LOGICAL pgoutput (SNAPSHOT '{mode}')"
+        ))
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| PgError::Protocol("CREATE_REPLICATION_SLOT returned no row".into()))?;
+    let text = |i: usize| {
+        row.get(i)
+            .and_then(|v| v.as_ref())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
+    let consistent_point = text(1).as_deref().and_then(parse_lsn).ok_or_else(|| {
+        PgError::Protocol("CREATE_REPLICATION_SLOT returned no consistent point".into())
+    })?;
+    Ok((consistent_point, text(2).filter(|_| export)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_decision_follows_the_mode() {
+        let done = PgPosition::after_commit(5);
+        let mut midway = done.clone();
+        midway.snapshot = Some(Default::default());
+        use SnapshotMode::*;
+        assert!(needs_snapshot(Initial, None));
+        assert!(!needs_snapshot(Initial, Some(&done)));
+        assert!(needs_snapshot(Initial, Some(&midway)));
+        assert!(needs_snapshot(Always, Some(&done)));
+        assert!(!needs_snapshot(Never, None));
+        assert!(!needs_snapshot(NoData, None));
+        assert!(needs_snapshot(InitialOnly, None));
+    }
+}

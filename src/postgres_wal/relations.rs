@@ -1,0 +1,204 @@
+//! Table schemas of captured relations: built from pgoutput's Relation message (the column
+//! order of the tuples) and the catalog (nullability, primary key, source type names), with a
+//! new schema version whenever the columns change.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::catalog::CatalogTable;
+use super::error::PgError;
+use super::types::{CustomType, PgType, map_type};
+use crate::config::Filters;
+use crate::event::{Column, TableId, TableSchema};
+
+/// A column as pgoutput (or a snapshot query) delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireColumn {
+    pub name: String,
+    pub type_oid: u32,
+    pub typmod: i32,
+}
+
+/// What the reader needs to turn tuples of one relation into rows.
+#[derive(Debug, Clone)]
+pub struct TableState {
+    pub schema: Arc<TableSchema>,
+    /// Type of each schema column.
+    pub types: Vec<PgType>,
+    /// For each wire column: its index in the schema, or `None` when excluded.
+    pub wire_to_schema: Vec<Option<usize>>,
+}
+
+/// Builds the schema of a captured table. Columns excluded by `column.exclude.list` are left
+/// out before their type is looked at, so an unsupported type there is no error.
+pub fn build_table(
+    wire: &[WireColumn],
+    catalog: &CatalogTable,
+    filters: &Filters,
+    custom: &dyn Fn(u32) -> Option<CustomType>,
+    previous: Option<&Arc<TableSchema>>,
+) -> Result<TableState, PgError> {
+    let id = TableId::new(&catalog.schema, &catalog.name);
+    let mut columns = Vec::new();
+    let mut types = Vec::new();
+    let mut wire_to_schema = Vec::with_capacity(wire.len());
+    for w in wire {
+        if !filters.includes_column(&id, &w.name) {
+            wire_to_schema.push(None);
+            continue;
+        }
+        let ty = map_type(w.type_oid, w.typmod, custom).map_err(|source| PgError::Type {
+            table: id.to_string(),
+            column: w.name.clone(),
+            source,
+        })?;
+        let cat = catalog.columns.iter().find(|c| c.name == w.name);
+        wire_to_schema.push(Some(columns.len()));
+        columns.push(Column {
+            name: w.name.clone(),
+            data_type: ty.data_type.clone(),
+            nullable: !cat.is_some_and(|c| c.not_null),
+            source_type: cat.map_or_else(|| ty.name.clone(), |c| c.type_text.clone()),
+        });
+        types.push(ty);
+    }
+    let primary_key = catalog
+        .primary_key
+        .iter()
+        .filter_map(|k| columns.iter().position(|c| &c.name == k))
+        .collect();
+    let schema = match previous {
+        Some(p) if p.columns == columns && p.primary_key == primary_key && p.id == id => p.clone(),
+        Some(p) => Arc::new(p.next_version(columns, primary_key)),
+        None => Arc::new(TableSchema {
+            id,
+            version: 1,
+            columns,
+            primary_key,
+        }),
+    };
+    Ok(TableState {
+        schema,
+        types,
+        wire_to_schema,
+    })
+}
+
+/// Relations seen on the stream, by relation id (the table's OID).
+#[derive(Debug, Default)]
+pub struct RelationCache {
+    tables: HashMap<u32, Option<TableState>>,
+}
+
+impl RelationCache {
+    /// `Some(Some(_))`: captured; `Some(None)`: known but filtered out; `None`: unknown.
+    pub fn get(&self, rel_id: u32) -> Option<Option<&TableState>> {
+        self.tables.get(&rel_id).map(Option::as_ref)
+    }
+
+    pub fn previous_schema(&self, rel_id: u32) -> Option<&Arc<TableSchema>> {
+        self.tables.get(&rel_id)?.as_ref().map(|t| &t.schema)
+    }
+
+    pub fn insert(&mut self, rel_id: u32, state: Option<TableState>) {
+        self.tables.insert(rel_id, state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConnectorConfig;
+    use crate::postgres_wal::catalog::CatalogColumn;
+    use crate::postgres_wal::types::oid;
+
+    fn filters(extra: &[(&str, &str)]) -> Filters {
+        let mut map: std::collections::BTreeMap<String, String> = [
+            ("connector.class", "postgres"),
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            map.insert(k.to_string(), v.to_string());
+        }
+        ConnectorConfig::from_map("c", &map).unwrap().filters
+    }
+
+    fn catalog() -> CatalogTable {
+        let col = |name: &str, type_oid, not_null, text: &str| CatalogColumn {
+            name: name.into(),
+            type_oid,
+            typmod: -1,
+            not_null,
+            type_text: text.into(),
+        };
+        CatalogTable {
+            oid: 42,
+            schema: "public".into(),
+            name: "t".into(),
+            columns: vec![
+                col("id", oid::INT4, true, "integer"),
+                col("geo", 600, false, "point"),
+                col("note", oid::TEXT, false, "text"),
+            ],
+            primary_key: vec!["id".into()],
+        }
+    }
+
+    fn wire(cat: &CatalogTable) -> Vec<WireColumn> {
+        cat.columns
+            .iter()
+            .map(|c| WireColumn {
+                name: c.name.clone(),
+                type_oid: c.type_oid,
+                typmod: c.typmod,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unsupported_type_names_table_column_and_type() {
+        let cat = catalog();
+        let err = build_table(&wire(&cat), &cat, &filters(&[]), &|_| None, None).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("public.t.geo: "), "{text}");
+        assert!(text.contains("point"), "{text}");
+    }
+
+    #[test]
+    fn excluded_column_is_skipped_even_if_unsupported() {
+        let cat = catalog();
+        let f = filters(&[("column.exclude.list", "public.t.geo")]);
+        let t = build_table(&wire(&cat), &cat, &f, &|_| None, None).unwrap();
+        assert_eq!(t.wire_to_schema, [Some(0), None, Some(1)]);
+        let names: Vec<_> = t.schema.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "note"]);
+        assert_eq!(t.schema.primary_key, [0]);
+        assert!(!t.schema.columns[0].nullable && t.schema.columns[1].nullable);
+        assert_eq!(t.schema.columns[0].source_type, "integer");
+    }
+
+    #[test]
+    fn versions_change_only_when_columns_do() {
+        let mut cat = catalog();
+        let f = filters(&[("column.exclude.list", "public.t.geo")]);
+        let v1 = build_table(&wire(&cat), &cat, &f, &|_| None, None).unwrap();
+        let same = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema)).unwrap();
+        assert!(Arc::ptr_eq(&v1.schema, &same.schema));
+        cat.columns.push(CatalogColumn {
+            name: "added".into(),
+            type_oid: oid::INT8,
+            typmod: -1,
+            not_null: false,
+            type_text: "bigint".into(),
+        });
+        let v2 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema)).unwrap();
+        assert_eq!(v2.schema.version, 2);
+        assert_eq!(v2.schema.columns.len(), 3);
+    }
+}

@@ -1,0 +1,212 @@
+//! Server checks and the slot and publication Siphon streams from.
+
+use tokio_postgres::{Client, NoTls};
+use tracing::{info, warn};
+
+use super::error::{PgError, parse_lsn};
+use crate::config::{DatabaseConfig, Filters, PublicationAutocreateMode};
+use crate::event::TableId;
+
+/// Opens the SQL connection (catalog queries, snapshot reads) and drives it in the
+/// background.
+pub async fn connect(db: &DatabaseConfig, dbname: &str) -> Result<Client, PgError> {
+    let mut cfg = tokio_postgres::Config::new();
+    cfg.host(&db.hostname)
+        .port(db.port)
+        .user(&db.user)
+        .dbname(dbname)
+        .application_name("siphon")
+        // Pin the text formats the type parser reads.
+        .options("-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C");
+    if !db.password.expose().is_empty() {
+        cfg.password(db.password.expose());
+    }
+    let (client, conn) = cfg
+        .connect(NoTls)
+        .await
+        .map_err(|source| PgError::Connect {
+            addr: format!("{}:{}/{dbname}", db.hostname, db.port),
+            source,
+        })?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            warn!(error = %e, "PostgreSQL connection closed");
+        }
+    });
+    Ok(client)
+}
+
+fn q(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> PgError {
+    move |source| PgError::Query { context, source }
+}
+
+/// wal_level must be logical and the user must have REPLICATION (or be superuser).
+pub async fn check_prerequisites(client: &Client) -> Result<(), PgError> {
+    let wal_level: String = client
+        .query_one("SHOW wal_level", &[])
+        .await
+        .map_err(q("SHOW wal_level"))?
+        .get(0);
+    if wal_level != "logical" {
+        return Err(PgError::WalLevel(wal_level));
+    }
+    let row = client
+        .query_one(
+            "SELECT current_user::text, rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .map_err(q("role check"))?;
+    if !row.get::<_, bool>(1) {
+        return Err(PgError::NoReplicationPrivilege { user: row.get(0) });
+    }
+    Ok(())
+}
+
+/// A slot as `pg_replication_slots` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotInfo {
+    pub plugin: String,
+    pub confirmed_flush_lsn: Option<u64>,
+}
+
+pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>, PgError> {
+    let row = client
+        .query_opt(
+            "SELECT coalesce(plugin::text, ''), confirmed_flush_lsn::text FROM pg_replication_slots \
+             WHERE slot_name = $1 AND database = current_database()",
+            &[&slot],
+        )
+        .await
+        .map_err(q("slot look-up"))?;
+    Ok(row.map(|r| SlotInfo {
+        plugin: r.get(0),
+        confirmed_flush_lsn: r.get::<_, Option<String>>(1).as_deref().and_then(parse_lsn),
+    }))
+}
+
+/// Refuses early, with a clear message, when no slot can be created.
+pub async fn check_slot_capacity(client: &Client) -> Result<(), PgError> {
+    let row = client
+        .query_one(
+            "SELECT current_setting('max_replication_slots')::bigint, count(*) FROM pg_replication_slots",
+            &[],
+        )
+        .await
+        .map_err(q("slot count"))?;
+    let (max, used): (i64, i64) = (row.get(0), row.get(1));
+    if used >= max {
+        return Err(PgError::SlotsExhausted { max });
+    }
+    Ok(())
+}
+
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Captured tables that exist in the database, by the connector's filters.
+pub async fn filtered_tables(client: &Client, filters: &Filters) -> Result<Vec<TableId>, PgError> {
+    let rows = client
+        .query(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+               AND n.nspname NOT LIKE 'pg_toast%' AND NOT c.relispartition \
+             ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .map_err(q("table list"))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TableId::new(r.get::<_, String>(0), r.get::<_, String>(1)))
+        .filter(|t| filters.includes_table(t))
+        .collect())
+}
+
+/// Creates the publication when missing, as Debezium's `publication.autocreate.mode` says;
+/// in `filtered` mode an existing publication's table list is brought up to date.
+pub async fn ensure_publication(
+    client: &Client,
+    name: &str,
+    mode: PublicationAutocreateMode,
+    filters: &Filters,
+) -> Result<(), PgError> {
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_publication WHERE pubname = $1", &[&name])
+        .await
+        .map_err(q("publication look-up"))?
+        .is_some();
+    let table_list = || async {
+        let tables = filtered_tables(client, filters).await?;
+        Ok::<_, PgError>(
+            tables
+                .iter()
+                .map(|t| format!("{}.{}", quote_ident(&t.namespace), quote_ident(&t.name)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    };
+    let sql = match (exists, mode) {
+        (true, PublicationAutocreateMode::Filtered) => {
+            let list = table_list().await?;
+            if list.is_empty() {
+                return Ok(());
+            }
+            format!("ALTER PUBLICATION {} SET TABLE {list}", quote_ident(name))
+        }
+        (true, _) => return Ok(()),
+        (false, PublicationAutocreateMode::Disabled) => {
+            return Err(PgError::MissingPublication(name.to_owned()));
+        }
+        (false, PublicationAutocreateMode::AllTables) => {
+            format!("CREATE PUBLICATION {} FOR ALL TABLES", quote_ident(name))
+        }
+        (false, PublicationAutocreateMode::NoTables) => {
+            format!("CREATE PUBLICATION {}", quote_ident(name))
+        }
+        (false, PublicationAutocreateMode::Filtered) => {
+            let list = table_list().await?;
+            if list.is_empty() {
+                format!("CREATE PUBLICATION {}", quote_ident(name))
+            } else {
+                format!("CREATE PUBLICATION {} FOR TABLE {list}", quote_ident(name))
+            }
+        }
+    };
+    info!(%sql, "updating publication");
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(q("publication set-up"))
+}
+
+/// Tables the publication publishes that the filters capture.
+pub async fn published_tables(
+    client: &Client,
+    publication: &str,
+    filters: &Filters,
+) -> Result<Vec<TableId>, PgError> {
+    let rows = client
+        .query(
+            "SELECT schemaname::text, tablename::text FROM pg_publication_tables \
+             WHERE pubname = $1 ORDER BY 1, 2",
+            &[&publication],
+        )
+        .await
+        .map_err(q("publication tables"))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TableId::new(r.get::<_, String>(0), r.get::<_, String>(1)))
+        .filter(|t| filters.includes_table(t))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn identifiers_are_quoted_and_escaped() {
+        assert_eq!(super::quote_ident(r#"we"ird"#), r#""we""ird""#);
+    }
+}

@@ -1,0 +1,299 @@
+//! The initial snapshot: every captured table read inside one snapshot (the slot's exported
+//! snapshot when the slot is new), in primary-key order, chunk by chunk, as op "r" events.
+//! Each chunk is a batch whose position records the last key read, so a restart resumes from
+//! the last committed chunk.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_postgres::{Client, SimpleQueryMessage};
+use tracing::info;
+
+use super::catalog::{CatalogTable, CustomTypes, table_by_oid, table_oid};
+use super::error::PgError;
+use super::relations::{TableState, WireColumn, build_table};
+use super::setup::quote_ident;
+use super::types::parse_text;
+use crate::config::ConnectorConfig;
+use crate::event::{
+    ChangeBatch, ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId, Value,
+};
+use crate::offsets::{PgPosition, Position, SnapshotProgress};
+
+fn q(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> PgError {
+    move |source| PgError::Query { context, source }
+}
+
+/// Opens the snapshot transaction; with `exported`, it sees exactly what the slot's
+/// consistent point follows.
+pub async fn begin(client: &Client, exported: Option<&str>) -> Result<(), PgError> {
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(q("snapshot BEGIN"))?;
+    if let Some(name) = exported {
+        client
+            .batch_execute(&format!(
+                "SET TRANSACTION SNAPSHOT '{}'",
+                name.replace('\'', "''")
+            ))
+            .await
+            .map_err(q("SET TRANSACTION SNAPSHOT"))?;
+    }
+    Ok(())
+}
+
+/// Reads `tables` and sends their rows; returns the position after the snapshot.
+/// `stream_point` is the commit LSN below which the slot delivers nothing (its consistent
+/// point minus one): the snapshot's rows stand for everything committed before it.
+pub async fn run(
+    client: &Client,
+    config: &ConnectorConfig,
+    db: &str,
+    tables: &[TableId],
+    resume: Option<SnapshotProgress>,
+    stream_point: u64,
+    out: &mpsc::Sender<ChangeBatch>,
+) -> Result<PgPosition, PgError> {
+    let mut progress = resume.unwrap_or_default();
+    let mut custom = CustomTypes::default();
+    let ts_us = chrono::Utc::now().timestamp_micros();
+    let todo: Vec<&TableId> = tables
+        .iter()
+        .filter(|t| !progress.completed_tables.contains(&t.to_string()))
+        .collect();
+    let mut first_overall = progress.rows_done == 0;
+    for (index, table_id) in todo.iter().enumerate() {
+        let last_table = index + 1 == todo.len();
+        let Some(oid) = table_oid(client, &table_id.namespace, &table_id.name).await? else {
+            continue;
+        };
+        let Some(catalog) = table_by_oid(client, oid).await? else {
+            continue;
+        };
+        let wire: Vec<WireColumn> = catalog
+            .columns
+            .iter()
+            .map(|c| WireColumn {
+                name: c.name.clone(),
+                type_oid: c.type_oid,
+                typmod: c.typmod,
+            })
+            .collect();
+        let oids: Vec<u32> = wire.iter().map(|c| c.type_oid).collect();
+        custom.load(client, &oids).await?;
+        let state = build_table(&wire, &catalog, &config.filters, &|o| custom.get(o), None)?;
+        let resume_key = match &progress.current_table {
+            Some(t) if *t == table_id.to_string() => progress.last_key.as_ref().map(|k| {
+                k.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect::<Vec<String>>()
+            }),
+            _ => None,
+        };
+        info!(table = %table_id, resumed = resume_key.is_some(), "snapshot of table");
+        let reader = TableReader {
+            client,
+            catalog: &catalog,
+            state: &state,
+            chunk: config.snapshot_fetch_size as usize,
+        };
+        let mut last_key = resume_key;
+        let mut first_in_table = last_key.is_none();
+        loop {
+            let (rows, more) = reader.chunk(last_key.as_deref()).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let n = rows.len();
+            let mut events = Vec::with_capacity(n);
+            for (i, (row, key_text)) in rows.into_iter().enumerate() {
+                let last_row_of_table = !more && i + 1 == n;
+                let marker = if first_overall {
+                    SnapshotMarker::First
+                } else if last_table && last_row_of_table {
+                    SnapshotMarker::Last
+                } else if first_in_table {
+                    SnapshotMarker::FirstInDataCollection
+                } else if last_row_of_table {
+                    SnapshotMarker::LastInDataCollection
+                } else {
+                    SnapshotMarker::True
+                };
+                first_overall = false;
+                first_in_table = false;
+                events.push(read_event(&state, row, marker, db, ts_us, stream_point));
+                last_key = key_text;
+            }
+            progress.rows_done += n as u64;
+            progress.current_table = Some(table_id.to_string());
+            progress.last_key = last_key
+                .clone()
+                .map(|k| k.into_iter().map(serde_json::Value::String).collect());
+            if !more {
+                progress.completed_tables.push(table_id.to_string());
+                progress.current_table = None;
+                progress.last_key = None;
+            }
+            let position = Position::Postgres(PgPosition {
+                commit_lsn: stream_point,
+                lsn: stream_point,
+                snapshot: Some(progress.clone()),
+            });
+            out.send(ChangeBatch { events, position })
+                .await
+                .map_err(|_| PgError::DownstreamClosed)?;
+            if !more {
+                break;
+            }
+            // Tables without a primary key are read in one pass (no key to resume from).
+            if catalog.primary_key.is_empty() {
+                break;
+            }
+        }
+        if !progress.completed_tables.contains(&table_id.to_string()) {
+            progress.completed_tables.push(table_id.to_string());
+        }
+    }
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(q("snapshot COMMIT"))?;
+    Ok(PgPosition {
+        commit_lsn: stream_point,
+        lsn: stream_point,
+        snapshot: None,
+    })
+}
+
+fn read_event(
+    state: &TableState,
+    row: Row,
+    marker: SnapshotMarker,
+    db: &str,
+    ts_us: i64,
+    lsn: u64,
+) -> ChangeEvent {
+    ChangeEvent {
+        op: Op::Read,
+        table: Arc::clone(&state.schema),
+        before: None,
+        after: Some(row),
+        source: SourceInfo {
+            ts_us,
+            snapshot: marker,
+            db: db.to_owned(),
+            details: SourceDetails::Postgres {
+                tx_id: None,
+                lsn: Some(lsn),
+                xmin: None,
+                last_commit_lsn: None,
+            },
+        },
+        transaction: None,
+    }
+}
+
+/// Reads one table chunk by chunk, in primary-key order.
+struct TableReader<'a> {
+    client: &'a Client,
+    catalog: &'a CatalogTable,
+    state: &'a TableState,
+    chunk: usize,
+}
+
+/// A row and the text of its key columns (the next chunk starts after it).
+type ReadRow = (Row, Option<Vec<String>>);
+
+impl TableReader<'_> {
+    /// Up to `chunk` rows after `after`; `true` when more remain.
+    async fn chunk(&self, after: Option<&[String]>) -> Result<(Vec<ReadRow>, bool), PgError> {
+        let columns: Vec<&str> = self
+            .state
+            .wire_to_schema
+            .iter()
+            .zip(&self.catalog.columns)
+            .filter(|(target, _)| target.is_some())
+            .map(|(_, c)| c.name.as_str())
+            .collect();
+        let key = &self.catalog.primary_key;
+        let table = format!(
+            "{}.{}",
+            quote_ident(&self.catalog.schema),
+            quote_ident(&self.catalog.name)
+        );
+        let select: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+        let key_cols: Vec<String> = key.iter().map(|c| quote_ident(c)).collect();
+        let mut sql = format!(
+            "SELECT {} , {} FROM {table}",
+            select.join(", "),
+            if key_cols.is_empty() {
+                "NULL".to_owned()
+            } else {
+                key_cols.join(", ")
+            }
+        );
+        if !key.is_empty() {
+            if let Some(after) = after {
+                let literals: Vec<String> = after
+                    .iter()
+                    .zip(key)
+                    .map(|(v, k)| {
+                        let ty = self
+                            .catalog
+                            .columns
+                            .iter()
+                            .find(|c| &c.name == k)
+                            .map_or("text", |c| c.type_text.as_str());
+                        format!("'{}'::{ty}", v.replace('\'', "''"))
+                    })
+                    .collect();
+                sql.push_str(&format!(
+                    " WHERE ({}) > ({})",
+                    key_cols.join(", "),
+                    literals.join(", ")
+                ));
+            }
+            sql.push_str(&format!(
+                " ORDER BY {} LIMIT {}",
+                key_cols.join(", "),
+                self.chunk + 1
+            ));
+        }
+        let messages = self
+            .client
+            .simple_query(&sql)
+            .await
+            .map_err(q("snapshot read"))?;
+        let mut rows = Vec::new();
+        for m in messages {
+            let SimpleQueryMessage::Row(r) = m else {
+                continue;
+            };
+            let mut values = Vec::with_capacity(columns.len());
+            // The selected columns are the schema's, in schema order.
+            for (i, (name, ty)) in columns.iter().zip(&self.state.types).enumerate() {
+                let value = match r.get(i) {
+                    None => Value::Null,
+                    Some(text) => parse_text(ty, text).map_err(|source| PgError::Value {
+                        table: self.state.schema.id.to_string(),
+                        column: (*name).to_owned(),
+                        source,
+                    })?,
+                };
+                values.push(value);
+            }
+            let key_text = (!key.is_empty()).then(|| {
+                (0..key.len())
+                    .map(|k| r.get(columns.len() + k).unwrap_or_default().to_owned())
+                    .collect()
+            });
+            rows.push((Row(values), key_text));
+        }
+        let more = !key.is_empty() && rows.len() > self.chunk;
+        if !key.is_empty() {
+            rows.truncate(self.chunk);
+        }
+        Ok((rows, more))
+    }
+}

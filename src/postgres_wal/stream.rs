@@ -1,0 +1,332 @@
+//! The streaming half of the reader: pgoutput messages → batches of change events, resume
+//! strictly after the committed position, and acknowledgement of committed positions.
+
+use std::time::{Duration, Instant};
+
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use tokio::sync::{mpsc, watch};
+use tokio_postgres::Client;
+use tracing::{debug, trace};
+
+use super::ack::{AckInputs, choose_ack};
+use super::catalog::{CustomTypes, table_by_oid};
+use super::convert::{self, ChangeContext};
+use super::error::{PgError, format_lsn};
+use super::pgoutput::{
+    self, DecodeContext, PgOutputMessage, Relation, pg_epoch_micros_to_unix_micros,
+};
+use super::relations::{RelationCache, WireColumn, build_table};
+use crate::config::ConnectorConfig;
+use crate::event::{ChangeBatch, ChangeEvent};
+use crate::offsets::{PgPosition, Position};
+
+/// The transaction being received.
+struct OpenTx {
+    xid: u32,
+    commit_lsn: u64,
+    commit_ts_us: i64,
+    /// Changes at or before this LSN were emitted before a restart: skip them.
+    skip_through: Option<u64>,
+    /// The whole transaction was committed before: drop it.
+    skip_all: bool,
+}
+
+/// State of one streaming session.
+pub struct Streamer<'a> {
+    config: &'a ConnectorConfig,
+    db: String,
+    sql: &'a Client,
+    relations: RelationCache,
+    custom: CustomTypes,
+    resume: Option<PgPosition>,
+    out: mpsc::Sender<ChangeBatch>,
+    committed: watch::Receiver<Option<Position>>,
+    batch: Vec<ChangeEvent>,
+    batch_started: Option<Instant>,
+    /// Position after the last event in `batch`.
+    batch_point: Option<(u64, u64)>,
+    sent: Option<(u64, u64)>,
+    last_acked: u64,
+    last_commit_lsn: Option<u64>,
+    tx: Option<OpenTx>,
+    wal_end: Option<u64>,
+}
+
+impl<'a> Streamer<'a> {
+    pub fn new(
+        config: &'a ConnectorConfig,
+        db: String,
+        sql: &'a Client,
+        resume: Option<PgPosition>,
+        out: mpsc::Sender<ChangeBatch>,
+        committed: watch::Receiver<Option<Position>>,
+    ) -> Self {
+        let last_acked = resume.as_ref().map_or(0, |p| p.commit_lsn);
+        Streamer {
+            config,
+            db,
+            sql,
+            relations: RelationCache::default(),
+            custom: CustomTypes::default(),
+            resume,
+            out,
+            committed,
+            batch: Vec::new(),
+            batch_started: None,
+            batch_point: None,
+            sent: None,
+            last_acked,
+            last_commit_lsn: None,
+            tx: None,
+            wal_end: None,
+        }
+    }
+
+    /// Runs until the stream ends, fails, or the emitter goes away.
+    pub async fn run(&mut self, client: &mut ReplicationClient) -> Result<(), PgError> {
+        let linger = Duration::from_millis(self.config.poll_interval_ms);
+        loop {
+            let deadline = self.batch_started.map(|t| t + linger);
+            tokio::select! {
+                event = client.recv() => {
+                    match event? {
+                        Some(event) => self.on_event(event).await?,
+                        None => return Ok(()),
+                    }
+                }
+                changed = self.committed.changed() => {
+                    if changed.is_err() {
+                        return Err(PgError::DownstreamClosed);
+                    }
+                }
+                () = sleep_until(deadline) => {
+                    if self.tx.is_none() {
+                        self.flush().await?;
+                    }
+                }
+                () = self.out.closed() => return Err(PgError::DownstreamClosed),
+            }
+            self.ack(client);
+        }
+    }
+
+    fn ack(&mut self, client: &ReplicationClient) {
+        let committed = match &*self.committed.borrow() {
+            Some(Position::Postgres(p)) => Some((p.commit_lsn, p.lsn)),
+            _ => None,
+        };
+        let inputs = AckInputs {
+            committed,
+            sent: self.sent,
+            in_transaction: self.tx.is_some(),
+            pending_events: !self.batch.is_empty(),
+            server_wal_end: self.wal_end,
+            last_acked: self.last_acked,
+        };
+        let ack = choose_ack(&inputs);
+        if ack > self.last_acked {
+            trace!(lsn = %format_lsn(ack), "confirming flush");
+            client.update_applied_lsn(Lsn(ack));
+            self.last_acked = ack;
+        }
+    }
+
+    async fn on_event(&mut self, event: ReplicationEvent) -> Result<(), PgError> {
+        match event {
+            ReplicationEvent::KeepAlive { wal_end, .. } => {
+                self.wal_end = Some(wal_end.0);
+            }
+            ReplicationEvent::Begin {
+                final_lsn,
+                xid,
+                commit_time_micros,
+            } => {
+                let commit_lsn = final_lsn.0;
+                let (skip_all, skip_through) = match &self.resume {
+                    Some(r) if commit_lsn < r.commit_lsn => (true, None),
+                    Some(r) if commit_lsn == r.commit_lsn && r.is_transaction_complete() => {
+                        (true, None)
+                    }
+                    Some(r) if commit_lsn == r.commit_lsn => (false, Some(r.lsn)),
+                    _ => (false, None),
+                };
+                self.tx = Some(OpenTx {
+                    xid,
+                    commit_lsn,
+                    commit_ts_us: pg_epoch_micros_to_unix_micros(commit_time_micros),
+                    skip_through,
+                    skip_all,
+                });
+            }
+            ReplicationEvent::Commit { lsn, .. } => {
+                let tx = self.tx.take();
+                let commit_lsn = tx.as_ref().map_or(lsn.0, |t| t.commit_lsn);
+                self.last_commit_lsn = Some(commit_lsn);
+                if tx.is_some_and(|t| !t.skip_all) && !self.batch.is_empty() {
+                    self.batch_point = Some((commit_lsn, commit_lsn));
+                    if self.batch.len() >= self.config.max_batch_size as usize {
+                        self.flush().await?;
+                    }
+                }
+            }
+            ReplicationEvent::XLogData {
+                wal_start, data, ..
+            } => {
+                let ctx = DecodeContext {
+                    protocol_version: 1,
+                    in_stream: false,
+                };
+                let msg = pgoutput::decode(ctx, &data).map_err(|source| PgError::Decode {
+                    lsn: format_lsn(wal_start.0),
+                    source,
+                })?;
+                self.on_message(wal_start.0, msg).await?;
+            }
+            ReplicationEvent::Message { .. } => {
+                // Logical decoding messages (op "m") are not captured yet.
+            }
+            ReplicationEvent::StoppedAt { .. } => {}
+        }
+        Ok(())
+    }
+
+    async fn on_message(&mut self, lsn: u64, msg: PgOutputMessage) -> Result<(), PgError> {
+        match msg {
+            PgOutputMessage::Relation(rel) => self.on_relation(rel).await,
+            PgOutputMessage::Insert { rel_id, new, .. } => {
+                self.on_change(lsn, rel_id, |t, ctx| convert::insert(t, &new, ctx))
+                    .await
+            }
+            PgOutputMessage::Update {
+                rel_id, old, new, ..
+            } => {
+                self.on_change(lsn, rel_id, |t, ctx| {
+                    convert::update(t, old.as_ref(), &new, ctx)
+                })
+                .await
+            }
+            PgOutputMessage::Delete { rel_id, old, .. } => {
+                self.on_change(lsn, rel_id, |t, ctx| convert::delete(t, &old, ctx))
+                    .await
+            }
+            // Debezium skips truncates by default (skipped.operations = t).
+            PgOutputMessage::Truncate { .. } => Ok(()),
+            PgOutputMessage::Type { .. } | PgOutputMessage::Origin { .. } => Ok(()),
+            other => Err(PgError::Protocol(format!(
+                "unexpected message at {}: {other:?}",
+                format_lsn(lsn)
+            ))),
+        }
+    }
+
+    async fn on_relation(&mut self, rel: Relation) -> Result<(), PgError> {
+        let id = crate::event::TableId::new(&rel.namespace, &rel.name);
+        if !self.config.filters.includes_table(&id) {
+            self.relations.insert(rel.rel_id, None);
+            return Ok(());
+        }
+        let wire: Vec<WireColumn> = rel
+            .columns
+            .iter()
+            .map(|c| WireColumn {
+                name: c.name.clone(),
+                type_oid: c.type_oid,
+                typmod: c.type_modifier,
+            })
+            .collect();
+        let oids: Vec<u32> = wire.iter().map(|c| c.type_oid).collect();
+        self.custom.load(self.sql, &oids).await?;
+        let catalog = table_by_oid(self.sql, rel.rel_id).await?.ok_or_else(|| {
+            PgError::Protocol(format!(
+                "relation {} ({id}) is not in the catalog",
+                rel.rel_id
+            ))
+        })?;
+        let custom = &self.custom;
+        let state = build_table(
+            &wire,
+            &catalog,
+            &self.config.filters,
+            &|oid| custom.get(oid),
+            self.relations.previous_schema(rel.rel_id),
+        )?;
+        debug!(table = %id, version = state.schema.version, "relation");
+        self.relations.insert(rel.rel_id, Some(state));
+        Ok(())
+    }
+
+    async fn on_change<F>(&mut self, lsn: u64, rel_id: u32, make: F) -> Result<(), PgError>
+    where
+        F: FnOnce(
+            &super::relations::TableState,
+            &ChangeContext<'_>,
+        ) -> Result<ChangeEvent, PgError>,
+    {
+        let Some(tx) = &self.tx else {
+            return Err(PgError::Protocol(format!(
+                "change at {} outside a transaction",
+                format_lsn(lsn)
+            )));
+        };
+        if tx.skip_all || tx.skip_through.is_some_and(|s| lsn <= s) {
+            return Ok(());
+        }
+        let table = match self.relations.get(rel_id) {
+            Some(Some(t)) => t,
+            Some(None) => return Ok(()),
+            None => {
+                return Err(PgError::Protocol(format!(
+                    "change for unknown relation {rel_id} at {}",
+                    format_lsn(lsn)
+                )));
+            }
+        };
+        let ctx = ChangeContext {
+            db: &self.db,
+            commit_ts_us: tx.commit_ts_us,
+            xid: tx.xid,
+            lsn,
+            last_commit_lsn: self.last_commit_lsn,
+        };
+        let event = make(table, &ctx)?;
+        let commit_lsn = tx.commit_lsn;
+        self.batch.push(event);
+        self.batch_started.get_or_insert_with(Instant::now);
+        self.batch_point = Some((commit_lsn, lsn));
+        // A transaction larger than a batch is split, recording the LSN inside it.
+        if self.batch.len() >= self.config.max_batch_size as usize {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the batch to the emitter; waits when the channel is full (backpressure).
+    async fn flush(&mut self) -> Result<(), PgError> {
+        self.batch_started = None;
+        let Some((commit_lsn, lsn)) = self.batch_point.take() else {
+            return Ok(());
+        };
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut self.batch);
+        let position = Position::Postgres(PgPosition {
+            commit_lsn,
+            lsn,
+            snapshot: None,
+        });
+        self.out
+            .send(ChangeBatch { events, position })
+            .await
+            .map_err(|_| PgError::DownstreamClosed)?;
+        self.sent = Some((commit_lsn, lsn));
+        Ok(())
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,242 @@
+//! Helpers for the PostgreSQL reader tests: a fresh database per test, a connector config
+//! pointing at it, and a stand-in emitter that "commits" every batch it receives (recording
+//! the events) and publishes the committed position, as the real emitter does after a Kafka
+//! commit.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use siphon::config::ConnectorConfig;
+use siphon::event::{ChangeEvent, Op, Row, Value};
+use siphon::offsets::Position;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::common::{Server, server, unique_name, with_database};
+
+pub struct TestDb {
+    pub admin_url: String,
+    pub url: String,
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl TestDb {
+    pub async fn create() -> TestDb {
+        let admin_url = server(Server::Postgres);
+        let name = unique_name("pg");
+        connect(&admin_url)
+            .await
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let hostport = admin_url
+            .split('@')
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap()
+            .to_owned();
+        let (host, port) = hostport.rsplit_once(':').unwrap();
+        TestDb {
+            url: with_database(&admin_url, &name),
+            admin_url: admin_url.clone(),
+            host: host.to_owned(),
+            port: port.parse().unwrap(),
+            name,
+        }
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        connect(&self.url).await
+    }
+
+    /// A connector on this database with a slot and publication of its own.
+    pub fn config(&self, extra: &[(&str, &str)]) -> ConnectorConfig {
+        let mut map: BTreeMap<String, String> = [
+            ("connector.class", "postgres"),
+            ("database.hostname", self.host.as_str()),
+            ("database.user", "postgres"),
+            ("database.dbname", self.name.as_str()),
+            ("topic.prefix", "test"),
+            ("slot.name", self.name.as_str()),
+            ("publication.name", self.name.as_str()),
+            ("poll.interval.ms", "20"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        map.insert("database.port".into(), self.port.to_string());
+        for (k, v) in extra {
+            map.insert(k.to_string(), v.to_string());
+        }
+        ConnectorConfig::from_map(&self.name, &map).unwrap()
+    }
+
+    /// The slot's confirmed flush LSN.
+    pub async fn confirmed_flush(&self) -> Option<u64> {
+        let row = connect(&self.admin_url)
+            .await
+            .query_opt(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+                &[&self.name],
+            )
+            .await
+            .unwrap()?;
+        siphon::postgres_wal::parse_lsn(&row.get::<_, String>(0))
+    }
+}
+
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    tokio::spawn(conn);
+    client
+}
+
+/// A running reader and what its stand-in emitter committed.
+pub struct Running {
+    pub reader: JoinHandle<Result<(), siphon::postgres_wal::PgError>>,
+    committer: JoinHandle<()>,
+    pub events: Arc<Mutex<Vec<ChangeEvent>>>,
+    pub committed: watch::Receiver<Option<Position>>,
+}
+
+impl Running {
+    pub fn start(config: ConnectorConfig, resume: Option<Position>) -> Running {
+        Self::start_with(config, resume, Arc::new(Mutex::new(Vec::new())))
+    }
+
+    /// Starts a reader whose committed events are appended to `events`.
+    pub fn start_with(
+        config: ConnectorConfig,
+        resume: Option<Position>,
+        events: Arc<Mutex<Vec<ChangeEvent>>>,
+    ) -> Running {
+        let (tx, mut rx) = mpsc::channel(4);
+        let (commit_tx, commit_rx) = watch::channel(resume.clone());
+        let reader_commit = commit_rx.clone();
+        let reader = tokio::spawn(async move {
+            siphon::postgres_wal::run(&config, resume, tx, reader_commit).await
+        });
+        let sink = Arc::clone(&events);
+        let committer = tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                sink.lock().unwrap().extend(batch.events);
+                if commit_tx.send(Some(batch.position)).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            reader,
+            committer,
+            events,
+            committed: commit_rx,
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.events.lock().unwrap().len()
+    }
+
+    /// Stops the reader as a crash would between batches: what was committed stays committed.
+    pub async fn stop(self) -> Option<Position> {
+        self.reader.abort();
+        let _ = self.reader.await;
+        self.committer.abort();
+        let _ = self.committer.await;
+        self.committed.borrow().clone()
+    }
+
+    /// Fails the test if the reader ended with an error.
+    pub fn assert_alive(&self) {
+        assert!(!self.reader.is_finished(), "the reader stopped early");
+    }
+}
+
+/// Replays events onto a key → row map, failing on any gap or duplicate: a create or read of
+/// a key already present, an update or delete of a missing key.
+pub fn replay(events: &[ChangeEvent]) -> HashMap<Vec<String>, Row> {
+    let mut state: HashMap<Vec<String>, Row> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        let key: Vec<String> = e
+            .key()
+            .expect("keyed table")
+            .0
+            .iter()
+            .map(|v| format!("{v:?}"))
+            .collect();
+        match e.op {
+            Op::Read | Op::Create => {
+                let prev = state.insert(key.clone(), e.after.clone().unwrap());
+                assert!(prev.is_none(), "event {i}: duplicate {:?} of {key:?}", e.op);
+            }
+            Op::Update => {
+                let before_key = e.before.as_ref().and_then(|b| b.key(&e.table));
+                if let Some(bk) = before_key {
+                    let bk: Vec<String> = bk.0.iter().map(|v| format!("{v:?}")).collect();
+                    assert!(
+                        state.remove(&bk).is_some(),
+                        "event {i}: update of missing {bk:?}"
+                    );
+                } else {
+                    assert!(
+                        state.contains_key(&key),
+                        "event {i}: update of missing {key:?}"
+                    );
+                }
+                state.insert(key, e.after.clone().unwrap());
+            }
+            Op::Delete => {
+                assert!(
+                    state.remove(&key).is_some(),
+                    "event {i}: delete of missing {key:?}"
+                );
+            }
+            op => panic!("unexpected op {op:?}"),
+        }
+    }
+    state
+}
+
+/// Rows of `table` as `id → (val, note)`, for comparison with a replay.
+pub async fn table_state(
+    client: &tokio_postgres::Client,
+    table: &str,
+) -> HashMap<i64, (i64, String)> {
+    client
+        .query(
+            &format!("SELECT id::int8, val::int8, note FROM {table}"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect()
+}
+
+/// A replay of a `(id bigint pk, val bigint, note text)` table in the same shape.
+pub fn replay_state(events: &[ChangeEvent]) -> HashMap<i64, (i64, String)> {
+    replay(events)
+        .into_values()
+        .map(|row| {
+            let int = |v: &Value| match v {
+                Value::Int64(n) => *n,
+                Value::Int32(n) => i64::from(*n),
+                other => panic!("not an int: {other:?}"),
+            };
+            let text = match &row.0[2] {
+                Value::Text(s) => s.clone(),
+                other => panic!("not text: {other:?}"),
+            };
+            (int(&row.0[0]), (int(&row.0[1]), text))
+        })
+        .collect()
+}
+
+pub const TIMEOUT: Duration = Duration::from_secs(60);
