@@ -181,8 +181,8 @@ EOF
         -c listen_addresses=127.0.0.1 \
         -c unix_socket_directories="$sock" \
         -c wal_level=logical \
-        -c max_replication_slots=20 \
-        -c max_wal_senders=20 \
+        -c max_replication_slots=64 \
+        -c max_wal_senders=64 \
         -c fsync=off \
         -c shared_buffers=128MB
     echo "$port" >"$dir/port"

@@ -90,6 +90,7 @@ async fn snapshot_then_stream_has_no_gap_and_no_duplicate() {
         "streamed events are not marked as snapshot"
     );
     running.stop().await;
+    db.drop().await;
 }
 
 #[tokio::test]
@@ -153,6 +154,7 @@ async fn restart_mid_stream_loses_and_repeats_nothing() {
     let deletes = all.iter().filter(|e| e.op == Op::Delete).count();
     assert_eq!((creates, updates, deletes), (500, 251, 250));
     second.stop().await;
+    db.drop().await;
 }
 
 #[tokio::test]
@@ -203,6 +205,7 @@ async fn idle_slot_confirmed_flush_advances() {
     assert!(reached > start);
     assert_eq!(running.count(), 0);
     running.stop().await;
+    db.drop().await;
 }
 
 #[tokio::test]
@@ -242,4 +245,65 @@ async fn wal_level_and_missing_publication_errors_are_definite() {
         .unwrap_err();
     assert!(!err.is_transient());
     assert!(err.to_string().contains("does not exist"), "{err}");
+}
+
+#[tokio::test]
+async fn lost_connection_reconnects_and_resumes_without_loss() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client.batch_execute(SETUP).await.unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO items SELECT g, g, 'row ' || g FROM generate_series(1, 10000) g",
+        )
+        .await
+        .unwrap();
+    let running = Running::start(
+        db.config(&[("max.batch.size", "5"), ("snapshot.mode", "never")]),
+        None,
+    );
+    wait_for("the slot", TIMEOUT, || {
+        let db = &db;
+        async move { db.confirmed_flush().await }
+    })
+    .await;
+    let writer = {
+        let client = db.client().await;
+        tokio::spawn(async move { mixed_changes(&client, 20_000).await })
+    };
+    wait_for("events before the cut", TIMEOUT, || {
+        let n = running.count();
+        async move { (n >= 100).then_some(()) }
+    })
+    .await;
+    // The walsender may be between sessions; keep cutting until one was cut.
+    wait_for("a walsender to cut", TIMEOUT, || {
+        let db = &db;
+        async move { db.kill_walsender().await.then_some(()) }
+    })
+    .await;
+    writer.await.unwrap();
+    client
+        .batch_execute("UPDATE items SET note = 'after the cut' WHERE id = 3")
+        .await
+        .unwrap();
+    wait_for("the update after the cut", TIMEOUT, || {
+        running.assert_alive();
+        let done = running
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| format!("{:?}", e.after).contains("after the cut"));
+        async move { done.then_some(()) }
+    })
+    .await;
+    let all = running.events.lock().unwrap().clone();
+    let count = |op| all.iter().filter(|e| e.op == op).count();
+    assert_eq!(
+        (count(Op::Create), count(Op::Update), count(Op::Delete)),
+        (500, 251, 250)
+    );
+    running.stop().await;
+    db.drop().await;
 }

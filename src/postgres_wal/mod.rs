@@ -20,6 +20,8 @@ mod stream;
 pub mod types;
 
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
+use std::time::Duration;
+
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
@@ -29,6 +31,7 @@ pub use error::{PgError, format_lsn, parse_lsn};
 use crate::config::{ConnectorConfig, SnapshotMode};
 use crate::event::ChangeBatch;
 use crate::offsets::{PgPosition, Position};
+use crate::runtime::{BatchSender, backoff_delay};
 
 /// Startup options pinning the text formats `types` parses.
 const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres \
@@ -49,7 +52,7 @@ fn needs_snapshot(mode: SnapshotMode, resume: Option<&PgPosition>) -> bool {
 pub async fn run(
     config: &ConnectorConfig,
     resume: Option<Position>,
-    out: mpsc::Sender<ChangeBatch>,
+    out: &mut BatchSender,
     committed: watch::Receiver<Option<Position>>,
 ) -> Result<(), PgError> {
     let (Some(db), Some(pg)) = (&config.database, &config.postgres) else {
@@ -147,8 +150,7 @@ pub async fn run(
         let tables = setup::published_tables(&sql, &pg.publication_name, &config.filters).await?;
         let progress = resume.as_ref().and_then(|p| p.snapshot.clone());
         let point = resume.as_ref().map_or(stream_point, |p| p.commit_lsn);
-        let done =
-            snapshot::run(&snap_sql, config, &dbname, &tables, progress, point, &out).await?;
+        let done = snapshot::run(&snap_sql, config, &dbname, &tables, progress, point, out).await?;
         info!(tables = tables.len(), "snapshot done");
         resume = Some(done);
         if config.snapshot_mode == SnapshotMode::InitialOnly {
@@ -169,6 +171,43 @@ pub async fn run(
     let result = streamer.run(&mut client).await;
     client.stop();
     result
+}
+
+/// Runs the reader, reconnecting with capped exponential backoff on transient errors (lost
+/// connection, server restart). Each session resumes after the last batch handed to the
+/// emitter, falling back to the committed position. Returns on a definite error, or when
+/// the emitter side has gone.
+pub async fn run_resilient(
+    config: &ConnectorConfig,
+    resume: Option<Position>,
+    out: mpsc::Sender<ChangeBatch>,
+    committed: watch::Receiver<Option<Position>>,
+) -> Result<(), PgError> {
+    let mut sender = BatchSender::new(out);
+    let mut attempt = 0u32;
+    loop {
+        let from = sender
+            .last_sent()
+            .cloned()
+            .or_else(|| committed.borrow().clone())
+            .or_else(|| resume.clone());
+        let before = sender.last_sent().cloned();
+        match run(config, from, &mut sender, committed.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(PgError::DownstreamClosed) => return Ok(()),
+            Err(e) if e.is_transient() => {
+                if sender.last_sent() != before.as_ref() {
+                    attempt = 0;
+                }
+                let delay =
+                    backoff_delay(attempt, Duration::from_millis(200), Duration::from_secs(30));
+                warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error, reconnecting");
+                tokio::time::sleep(delay).await;
+                attempt = attempt.saturating_add(1);
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// `CREATE_REPLICATION_SLOT … (SNAPSHOT 'export'|'nothing')`: the consistent point and the

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_postgres::{Client, SimpleQueryMessage};
 use tracing::info;
 
@@ -19,6 +18,7 @@ use crate::event::{
     ChangeBatch, ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId, Value,
 };
 use crate::offsets::{PgPosition, Position, SnapshotProgress};
+use crate::runtime::BatchSender;
 
 fn q(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> PgError {
     move |source| PgError::Query { context, source }
@@ -53,7 +53,7 @@ pub async fn run(
     tables: &[TableId],
     resume: Option<SnapshotProgress>,
     stream_point: u64,
-    out: &mpsc::Sender<ChangeBatch>,
+    out: &mut BatchSender,
 ) -> Result<PgPosition, PgError> {
     let mut progress = resume.unwrap_or_default();
     let mut custom = CustomTypes::default();

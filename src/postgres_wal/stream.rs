@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio_postgres::Client;
 use tracing::{debug, trace};
 
@@ -19,6 +19,7 @@ use super::relations::{RelationCache, WireColumn, build_table};
 use crate::config::ConnectorConfig;
 use crate::event::{ChangeBatch, ChangeEvent};
 use crate::offsets::{PgPosition, Position};
+use crate::runtime::BatchSender;
 
 /// The transaction being received.
 struct OpenTx {
@@ -39,7 +40,7 @@ pub struct Streamer<'a> {
     relations: RelationCache,
     custom: CustomTypes,
     resume: Option<PgPosition>,
-    out: mpsc::Sender<ChangeBatch>,
+    out: &'a mut BatchSender,
     committed: watch::Receiver<Option<Position>>,
     batch: Vec<ChangeEvent>,
     batch_started: Option<Instant>,
@@ -58,7 +59,7 @@ impl<'a> Streamer<'a> {
         db: String,
         sql: &'a Client,
         resume: Option<PgPosition>,
-        out: mpsc::Sender<ChangeBatch>,
+        out: &'a mut BatchSender,
         committed: watch::Receiver<Option<Position>>,
     ) -> Self {
         let last_acked = resume.as_ref().map_or(0, |p| p.commit_lsn);

@@ -6,6 +6,8 @@
 //! pause/resume with issue #5. Until a reader exists for a class, its connectors are FAILED
 //! with a trace that says so, rather than pretending to run.
 
+mod backoff;
+mod channel;
 mod status;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing::{info, info_span, warn};
 
+pub use backoff::backoff_delay;
+pub use channel::{BatchSender, Closed};
 pub use status::{ConnectorState, ConnectorStatus};
 
 use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};

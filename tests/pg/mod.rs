@@ -28,8 +28,9 @@ impl TestDb {
     pub async fn create() -> TestDb {
         let admin_url = server(Server::Postgres);
         let name = unique_name("pg");
-        connect(&admin_url)
-            .await
+        let admin = connect(&admin_url).await;
+        drop_leftovers(&admin).await;
+        admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .unwrap();
@@ -85,7 +86,74 @@ impl TestDb {
             )
             .await
             .unwrap()?;
-        siphon::postgres_wal::parse_lsn(&row.get::<_, String>(0))
+        // NULL while the slot is being created.
+        siphon::postgres_wal::parse_lsn(&row.get::<_, Option<String>>(0)?)
+    }
+}
+
+/// Drops the slots and databases of test processes that are gone (a failed or killed run),
+/// so they never exhaust max_replication_slots. Slots of live test processes are kept.
+async fn drop_leftovers(admin: &tokio_postgres::Client) {
+    let rows = admin
+        .query(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'pg\\_%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if alive {
+            continue;
+        }
+        // Ignore races with another test process cleaning up the same leftovers.
+        let _ = admin
+            .execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                 WHERE database = $1 AND NOT active",
+                &[&name],
+            )
+            .await;
+        let _ = admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}
+
+impl TestDb {
+    /// Drops the slot and the database at the end of a test.
+    pub async fn drop(self) {
+        let admin = connect(&self.admin_url).await;
+        for _ in 0..50 {
+            let dropped = admin
+                .execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                     WHERE slot_name = $1 AND NOT active",
+                    &[&self.name],
+                )
+                .await;
+            let left: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1",
+                    &[&self.name],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if dropped.is_ok() && left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await
+            .unwrap();
     }
 }
 
@@ -120,7 +188,7 @@ impl Running {
         let (commit_tx, commit_rx) = watch::channel(resume.clone());
         let reader_commit = commit_rx.clone();
         let reader = tokio::spawn(async move {
-            siphon::postgres_wal::run(&config, resume, tx, reader_commit).await
+            siphon::postgres_wal::run_resilient(&config, resume, tx, reader_commit).await
         });
         let sink = Arc::clone(&events);
         let committer = tokio::spawn(async move {
@@ -240,3 +308,19 @@ pub fn replay_state(events: &[ChangeEvent]) -> HashMap<i64, (i64, String)> {
 }
 
 pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+impl TestDb {
+    /// Ends the walsender of this test's slot, as a server restart or network cut would.
+    pub async fn kill_walsender(&self) -> bool {
+        let row = connect(&self.admin_url)
+            .await
+            .query_one(
+                "SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots \
+                 WHERE slot_name = $1 AND active_pid IS NOT NULL",
+                &[&self.name],
+            )
+            .await
+            .unwrap();
+        row.get::<_, i64>(0) > 0
+    }
+}
