@@ -4,6 +4,7 @@
 //! ordering. The offset stores (the Kafka `siphon-offsets` topic written inside each produce
 //! transaction, and a local file for the embedded mode) arrive with the emitter (issue #4).
 
+pub mod committed_reader;
 mod gtid;
 mod position;
 

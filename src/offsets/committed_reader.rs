@@ -1,0 +1,780 @@
+//! Exact `read_committed` of a whole topic, rebuilt from the raw log.
+//!
+//! Why: the test broker (Tansu, design §9) never lists aborted transactions in its Fetch
+//! responses, so a librdkafka `read_committed` consumer also returns records of ABORTED
+//! transactions. Tansu does write real COMMIT/ABORT control batches into the log, so this module
+//! fetches with `READ_UNCOMMITTED` (every batch, control batches included) and filters itself:
+//! per producer id, transactional records are held until that producer's next control record,
+//! delivered on COMMIT, dropped on ABORT; non-transactional records are delivered at once; a
+//! transaction without a marker below the high watermark (of the first Fetch) is *open*: its
+//! records are not delivered, only counted.
+//!
+//! The client is a minimal one over `tokio::net::TcpStream` and `kafka-protocol` messages:
+//! ApiVersions → Metadata (partition leaders) → ListOffsets (log start) → Fetch (its first
+//! response fixes the high watermark to read up to).
+//! No SASL/TLS, no fetch sessions, no retries (the caller classifies with
+//! [`ReaderError::is_transient`] and retries the whole read).
+//!
+//! Differences from Kafka's own `read_committed`: a consumer stops at the last stable offset
+//! (the first open transaction); this reader reads to the high watermark, so committed and
+//! non-transactional records *after* an open transaction are delivered too. Record headers come
+//! through `kafka-protocol`'s decoder, which keeps one entry per header key (the last value).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, FetchRequest, ListOffsetsRequest,
+    MetadataRequest, RequestHeader, ResponseHeader, TopicName,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
+use kafka_protocol::records::RecordBatchDecoder;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One delivered record: committed-transactional or non-transactional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    /// In record order; one entry per header key (see the module docs).
+    pub headers: Vec<(String, Option<Bytes>)>,
+    /// Milliseconds since the epoch, as written in the batch.
+    pub timestamp: i64,
+}
+
+/// What was read from one partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionRecords {
+    pub partition: i32,
+    /// The first offset that was read (the log start at the time of the call).
+    pub log_start_offset: i64,
+    /// The high watermark in the first Fetch response: everything below it was read.
+    pub high_watermark: i64,
+    /// Committed and non-transactional records, in offset order.
+    pub records: Vec<CommittedRecord>,
+    /// Producers with transactional records but no COMMIT/ABORT marker below the high watermark.
+    pub open_transactions: usize,
+    /// Transactions whose ABORT marker was read (their records were dropped).
+    pub aborted_transactions: usize,
+}
+
+/// Every partition of the topic, in partition order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadResult {
+    pub partitions: Vec<PartitionRecords>,
+    /// Fetch requests sent (diagnostics).
+    pub fetch_requests: usize,
+}
+
+impl ReadResult {
+    /// All delivered records, partition by partition, in offset order within each.
+    pub fn records(&self) -> impl Iterator<Item = &CommittedRecord> {
+        self.partitions.iter().flat_map(|p| p.records.iter())
+    }
+
+    /// Open transactions over all partitions (one transaction spanning two partitions counts
+    /// twice: the log has no transaction ids, only producer ids per partition).
+    pub fn open_transactions(&self) -> usize {
+        self.partitions.iter().map(|p| p.open_transactions).sum()
+    }
+}
+
+/// Why a read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    #[error("Kafka connection failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("Kafka protocol error: {0}")]
+    Protocol(String),
+    #[error("Kafka {api} returned error {code} ({})", error_name(*.code))]
+    Broker { api: &'static str, code: i16 },
+    #[error("Kafka topic {0:?} does not exist")]
+    UnknownTopic(String),
+    #[error("reading the topic did not finish within {0:?}")]
+    Timeout(Duration),
+}
+
+impl ReaderError {
+    /// Whether retrying the whole read may succeed (network, timeouts, retriable broker codes).
+    /// `UnknownTopic` is definite here: an absent topic is for the caller to interpret.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ReaderError::Io(_) | ReaderError::Timeout(_) => true,
+            ReaderError::Broker { code, .. } => {
+                ResponseError::try_from_code(*code).is_some_and(|e| e.is_retriable())
+            }
+            ReaderError::Protocol(_) | ReaderError::UnknownTopic(_) => false,
+        }
+    }
+}
+
+fn error_name(code: i16) -> String {
+    ResponseError::try_from_code(code).map_or_else(|| "none".to_owned(), |e| e.to_string())
+}
+
+// ------------------------------------------------------------------------------------------
+// The pure part: from decoded batches to committed records.
+
+/// The type of a control record (its key: `version: i16, type: i16`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlType {
+    Abort,
+    Commit,
+    /// Not a transaction marker (e.g. a KRaft leader-change record): ignored.
+    Other(i16),
+}
+
+impl ControlType {
+    /// Parses a control record key.
+    pub fn from_key(key: Option<&Bytes>) -> Result<Self, ReaderError> {
+        match key {
+            Some(k) if k.len() >= 4 => Ok(match i16::from_be_bytes([k[2], k[3]]) {
+                0 => ControlType::Abort,
+                1 => ControlType::Commit,
+                other => ControlType::Other(other),
+            }),
+            _ => Err(ReaderError::Protocol(
+                "control record without a 4-byte key".to_owned(),
+            )),
+        }
+    }
+}
+
+/// What a batch is, from its attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchKind {
+    Data { transactional: bool },
+    Control(ControlType),
+}
+
+/// One record batch of one partition, decoded (records already limited to the read range).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedBatch {
+    pub producer_id: i64,
+    pub kind: BatchKind,
+    /// Data records; empty for control batches.
+    pub records: Vec<CommittedRecord>,
+}
+
+/// The outcome of filtering one partition's batches.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filtered {
+    /// In offset order.
+    pub records: Vec<CommittedRecord>,
+    pub open_transactions: usize,
+    pub aborted_transactions: usize,
+}
+
+/// Incremental read_committed filter for one partition; feed batches in log order.
+#[derive(Debug, Default)]
+pub struct TxnFilter {
+    pending: HashMap<i64, Vec<CommittedRecord>>,
+    delivered: Vec<CommittedRecord>,
+    aborted_transactions: usize,
+}
+
+impl TxnFilter {
+    pub fn push(&mut self, batch: DecodedBatch) {
+        match batch.kind {
+            BatchKind::Data {
+                transactional: false,
+            } => self.delivered.extend(batch.records),
+            // A transactional batch with no records left (compaction) opens nothing.
+            BatchKind::Data {
+                transactional: true,
+            } if batch.records.is_empty() => {}
+            BatchKind::Data {
+                transactional: true,
+            } => self
+                .pending
+                .entry(batch.producer_id)
+                .or_default()
+                .extend(batch.records),
+            BatchKind::Control(ControlType::Commit) => {
+                if let Some(records) = self.pending.remove(&batch.producer_id) {
+                    self.delivered.extend(records);
+                }
+            }
+            BatchKind::Control(ControlType::Abort) => {
+                if self.pending.remove(&batch.producer_id).is_some() {
+                    self.aborted_transactions += 1;
+                }
+            }
+            BatchKind::Control(ControlType::Other(_)) => {}
+        }
+    }
+
+    pub fn finish(self) -> Filtered {
+        let mut records = self.delivered;
+        // A commit delivers records older than non-transactional ones already delivered.
+        records.sort_by_key(|r| r.offset);
+        Filtered {
+            records,
+            open_transactions: self.pending.len(),
+            aborted_transactions: self.aborted_transactions,
+        }
+    }
+}
+
+/// Filters a partition's batches (in log order) down to what read_committed delivers.
+pub fn filter_committed(batches: impl IntoIterator<Item = DecodedBatch>) -> Filtered {
+    let mut filter = TxnFilter::default();
+    batches.into_iter().for_each(|b| filter.push(b));
+    filter.finish()
+}
+
+// ------------------------------------------------------------------------------------------
+// Record batches (v2) as they come in a Fetch response.
+
+/// Bytes of a v2 batch header, from the base offset to the record count.
+const BATCH_HEADER_LEN: usize = 61;
+const ATTR_TRANSACTIONAL: i16 = 1 << 4;
+const ATTR_CONTROL: i16 = 1 << 5;
+
+/// Splits a partition's `records` into whole batches. `true` if a trailing partial batch was
+/// cut off (the broker truncates at the byte limit).
+fn split_batches(mut buf: Bytes) -> Result<(Vec<Bytes>, bool), ReaderError> {
+    let mut batches = Vec::new();
+    while buf.len() >= 12 {
+        let len = (&buf[8..12]).get_i32();
+        let len = usize::try_from(len)
+            .map_err(|_| ReaderError::Protocol(format!("negative record batch length {len}")))?;
+        let total = 12 + len;
+        if buf.len() < total {
+            return Ok((batches, true));
+        }
+        batches.push(buf.split_to(total));
+    }
+    Ok((batches, !buf.is_empty()))
+}
+
+/// Decodes one whole batch of `partition`, keeping records with `from <= offset < to`.
+/// Returns the offset after the batch, and the batch unless no part of it is in range.
+fn decode_batch(
+    raw: Bytes,
+    partition: i32,
+    from: i64,
+    to: i64,
+) -> Result<(i64, Option<DecodedBatch>), ReaderError> {
+    if raw.len() < BATCH_HEADER_LEN {
+        return Err(ReaderError::Protocol(format!(
+            "record batch of {} bytes is shorter than its header",
+            raw.len()
+        )));
+    }
+    let base_offset = (&raw[0..8]).get_i64();
+    let magic = raw[16];
+    if magic != 2 {
+        return Err(ReaderError::Protocol(format!(
+            "record batch at offset {base_offset} has message format v{magic}; only v2 is supported"
+        )));
+    }
+    let attributes = (&raw[21..23]).get_i16();
+    let last_offset_delta = (&raw[23..27]).get_i32();
+    let producer_id = (&raw[43..51]).get_i64();
+    if last_offset_delta < 0 {
+        return Err(ReaderError::Protocol(format!(
+            "record batch at offset {base_offset} has last offset delta {last_offset_delta}"
+        )));
+    }
+    let after = base_offset.saturating_add(i64::from(last_offset_delta) + 1);
+    if after <= from || base_offset >= to {
+        return Ok((after, None));
+    }
+    let set = RecordBatchDecoder::decode(&mut raw.clone())
+        .map_err(|e| ReaderError::Protocol(format!("record batch at {base_offset}: {e:#}")))?;
+    // Never beyond the batch's own end: the cursor moves there, so nothing is read twice.
+    let in_range = |offset: i64| offset >= from && offset < to.min(after);
+    let batch = if attributes & ATTR_CONTROL != 0 {
+        let Some(record) = set.records.iter().find(|r| in_range(r.offset)) else {
+            return Ok((after, None));
+        };
+        DecodedBatch {
+            producer_id,
+            kind: BatchKind::Control(ControlType::from_key(record.key.as_ref())?),
+            records: Vec::new(),
+        }
+    } else {
+        let records = set
+            .records
+            .into_iter()
+            .filter(|r| in_range(r.offset))
+            .map(|r| CommittedRecord {
+                partition,
+                offset: r.offset,
+                key: r.key,
+                value: r.value,
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v))
+                    .collect(),
+                timestamp: r.timestamp,
+            })
+            .collect();
+        DecodedBatch {
+            producer_id,
+            kind: BatchKind::Data {
+                transactional: attributes & ATTR_TRANSACTIONAL != 0,
+            },
+            records,
+        }
+    };
+    Ok((after, Some(batch)))
+}
+
+/// Read progress of one partition.
+#[derive(Debug)]
+struct Cursor {
+    log_start: i64,
+    next: i64,
+    /// The high watermark of the first Fetch response (`i64::MAX` until then).
+    end: i64,
+    filter: TxnFilter,
+}
+
+impl Cursor {
+    fn new(log_start: i64) -> Self {
+        Cursor {
+            log_start,
+            next: log_start,
+            end: i64::MAX,
+            filter: TxnFilter::default(),
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.next >= self.end
+    }
+
+    /// Applies a Fetch response's `records`; `true` if a partial batch was cut off.
+    fn apply(&mut self, partition: i32, records: Bytes) -> Result<bool, ReaderError> {
+        let (batches, truncated) = split_batches(records)?;
+        for raw in batches {
+            let (after, batch) = decode_batch(raw, partition, self.next, self.end)?;
+            if let Some(batch) = batch {
+                self.filter.push(batch);
+            }
+            self.next = self.next.max(after);
+        }
+        Ok(truncated)
+    }
+
+    fn finish(self, partition: i32) -> PartitionRecords {
+        let f = self.filter.finish();
+        PartitionRecords {
+            partition,
+            log_start_offset: self.log_start,
+            high_watermark: self.end,
+            records: f.records,
+            open_transactions: f.open_transactions,
+            aborted_transactions: f.aborted_transactions,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// A minimal Kafka connection.
+
+const CLIENT_ID: &str = "siphon-committed-reader";
+/// Largest response frame accepted.
+const MAX_FRAME: usize = 256 << 20;
+const FETCH_MAX_BYTES: i32 = 4 << 20;
+const PARTITION_MAX_BYTES: i32 = 1 << 20;
+/// A partial first batch makes the partition limit double up to this.
+const PARTITION_MAX_BYTES_CAP: i32 = 128 << 20;
+const FETCH_MAX_WAIT_MS: i32 = 100;
+/// Consecutive Fetch responses without progress before giving up.
+const MAX_IDLE_FETCHES: u32 = 50;
+const UNSUPPORTED_VERSION: i16 = 35;
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const LEADER_NOT_AVAILABLE: i16 = 5;
+const EARLIEST_TIMESTAMP: i64 = -2;
+
+/// Version ranges this reader speaks. Fetch ≥ 4 returns RecordBatch v2 and takes an isolation
+/// level; Fetch ≤ 12, Metadata ≤ 12 name topics (13+ use topic ids only).
+const METADATA_VERSIONS: (i16, i16) = (1, 12);
+const LIST_OFFSETS_VERSIONS: (i16, i16) = (1, 7);
+const FETCH_VERSIONS: (i16, i16) = (4, 12);
+
+struct Conn {
+    addr: String,
+    stream: TcpStream,
+    correlation_id: i32,
+    /// Broker's supported versions per API key.
+    versions: HashMap<i16, (i16, i16)>,
+}
+
+impl Conn {
+    async fn connect(addr: &str) -> Result<Self, ReaderError> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let mut conn = Conn {
+            addr: addr.to_owned(),
+            stream,
+            correlation_id: 0,
+            versions: HashMap::new(),
+        };
+        conn.versions = conn.api_versions().await?;
+        Ok(conn)
+    }
+
+    /// The highest version both sides support within `wanted`.
+    fn version(&self, key: ApiKey, wanted: (i16, i16)) -> Result<i16, ReaderError> {
+        let ours = key.valid_versions();
+        let (lo, hi) = self.versions.get(&(key as i16)).copied().ok_or_else(|| {
+            ReaderError::Protocol(format!("broker {} does not offer {key:?}", self.addr))
+        })?;
+        let min = wanted.0.max(ours.min).max(lo);
+        let max = wanted.1.min(ours.max).min(hi);
+        if min > max {
+            return Err(ReaderError::Protocol(format!(
+                "no common {key:?} version: broker {lo}..={hi}, reader {}..={}",
+                wanted.0, wanted.1
+            )));
+        }
+        Ok(max)
+    }
+
+    /// Sends one request frame and returns the response body (after its header).
+    async fn roundtrip(
+        &mut self,
+        api_key: ApiKey,
+        version: i16,
+        body: &impl Encodable,
+    ) -> Result<Bytes, ReaderError> {
+        self.correlation_id = self.correlation_id.wrapping_add(1);
+        let correlation_id = self.correlation_id;
+        let header = RequestHeader::default()
+            .with_request_api_key(api_key as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation_id)
+            .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)));
+        let mut buf = BytesMut::with_capacity(256);
+        buf.put_i32(0);
+        header
+            .encode(&mut buf, api_key.request_header_version(version))
+            .map_err(|e| ReaderError::Protocol(format!("encoding {api_key:?} header: {e:#}")))?;
+        body.encode(&mut buf, version).map_err(|e| {
+            ReaderError::Protocol(format!("encoding {api_key:?} v{version}: {e:#}"))
+        })?;
+        let len = i32::try_from(buf.len() - 4)
+            .map_err(|_| ReaderError::Protocol("request too large".to_owned()))?;
+        buf[0..4].copy_from_slice(&len.to_be_bytes());
+        self.stream.write_all(&buf).await?;
+
+        let len = self.stream.read_i32().await?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&l| l <= MAX_FRAME)
+            .ok_or_else(|| ReaderError::Protocol(format!("response frame of {len} bytes")))?;
+        let mut frame = BytesMut::zeroed(len);
+        self.stream.read_exact(&mut frame).await?;
+        let mut frame = frame.freeze();
+        let header = ResponseHeader::decode(&mut frame, api_key.response_header_version(version))
+            .map_err(|e| {
+            ReaderError::Protocol(format!("decoding {api_key:?} header: {e:#}"))
+        })?;
+        if header.correlation_id != correlation_id {
+            return Err(ReaderError::Protocol(format!(
+                "{api_key:?} response has correlation id {}, expected {correlation_id}",
+                header.correlation_id
+            )));
+        }
+        Ok(frame)
+    }
+
+    async fn call<R: Request>(
+        &mut self,
+        api_key: ApiKey,
+        request: &R,
+        version: i16,
+    ) -> Result<R::Response, ReaderError> {
+        let mut body = self.roundtrip(api_key, version, request).await?;
+        R::Response::decode(&mut body, version)
+            .map_err(|e| ReaderError::Protocol(format!("decoding {api_key:?} v{version}: {e:#}")))
+    }
+
+    /// ApiVersions v3; a broker that lacks v3 answers in v0 with UNSUPPORTED_VERSION and still
+    /// lists its versions.
+    async fn api_versions(&mut self) -> Result<HashMap<i16, (i16, i16)>, ReaderError> {
+        const V: i16 = 3;
+        let request = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("siphon"))
+            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+        let body = self.roundtrip(ApiKey::ApiVersions, V, &request).await?;
+        let code = body
+            .get(0..2)
+            .map_or(0, |b| i16::from_be_bytes([b[0], b[1]]));
+        let version = if code == UNSUPPORTED_VERSION { 0 } else { V };
+        let response = ApiVersionsResponse::decode(&mut body.clone(), version).map_err(|e| {
+            ReaderError::Protocol(format!("decoding ApiVersions v{version}: {e:#}"))
+        })?;
+        if response.api_keys.is_empty() {
+            return Err(ReaderError::Broker {
+                api: "ApiVersions",
+                code: response.error_code,
+            });
+        }
+        Ok(response
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect())
+    }
+}
+
+fn topic_name(topic: &str) -> TopicName {
+    TopicName(StrBytes::from_string(topic.to_owned()))
+}
+
+/// Partition leaders of `topic`: partition → leader address.
+async fn leaders(conn: &mut Conn, topic: &str) -> Result<BTreeMap<i32, String>, ReaderError> {
+    let version = conn.version(ApiKey::Metadata, METADATA_VERSIONS)?;
+    let request = MetadataRequest::default()
+        .with_topics(Some(vec![
+            MetadataRequestTopic::default().with_name(Some(topic_name(topic))),
+        ]))
+        .with_allow_auto_topic_creation(false);
+    let response = conn.call(ApiKey::Metadata, &request, version).await?;
+    let brokers: HashMap<i32, String> = response
+        .brokers
+        .iter()
+        .map(|b| {
+            let host = b.host.as_str();
+            let addr = if host.contains(':') {
+                format!("[{host}]:{}", b.port)
+            } else {
+                format!("{host}:{}", b.port)
+            };
+            (b.node_id.0, addr)
+        })
+        .collect();
+    let t = response
+        .topics
+        .iter()
+        .find(|t| t.name.as_ref().is_some_and(|n| n.as_str() == topic))
+        .ok_or_else(|| ReaderError::UnknownTopic(topic.to_owned()))?;
+    match t.error_code {
+        0 => {}
+        UNKNOWN_TOPIC_OR_PARTITION => return Err(ReaderError::UnknownTopic(topic.to_owned())),
+        code => {
+            return Err(ReaderError::Broker {
+                api: "Metadata",
+                code,
+            });
+        }
+    }
+    let mut out = BTreeMap::new();
+    for p in &t.partitions {
+        if p.error_code != 0 && p.error_code != LEADER_NOT_AVAILABLE {
+            return Err(ReaderError::Broker {
+                api: "Metadata",
+                code: p.error_code,
+            });
+        }
+        let addr = brokers.get(&p.leader_id.0).ok_or(ReaderError::Broker {
+            api: "Metadata",
+            code: LEADER_NOT_AVAILABLE,
+        })?;
+        out.insert(p.partition_index, addr.clone());
+    }
+    Ok(out)
+}
+
+/// The log start offset of each partition.
+async fn log_starts(
+    conn: &mut Conn,
+    topic: &str,
+    partitions: &[i32],
+) -> Result<HashMap<i32, i64>, ReaderError> {
+    let version = conn.version(ApiKey::ListOffsets, LIST_OFFSETS_VERSIONS)?;
+    let request = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_isolation_level(0)
+        .with_topics(vec![
+            ListOffsetsTopic::default()
+                .with_name(topic_name(topic))
+                .with_partitions(
+                    partitions
+                        .iter()
+                        .map(|&p| {
+                            ListOffsetsPartition::default()
+                                .with_partition_index(p)
+                                .with_timestamp(EARLIEST_TIMESTAMP)
+                        })
+                        .collect(),
+                ),
+        ]);
+    let response = conn.call(ApiKey::ListOffsets, &request, version).await?;
+    let mut out = HashMap::new();
+    for p in response.topics.iter().flat_map(|t| t.partitions.iter()) {
+        if p.error_code != 0 {
+            return Err(ReaderError::Broker {
+                api: "ListOffsets",
+                code: p.error_code,
+            });
+        }
+        out.insert(p.partition_index, p.offset);
+    }
+    match partitions.iter().find(|p| !out.contains_key(p)) {
+        Some(p) => Err(ReaderError::Protocol(format!(
+            "ListOffsets answered without partition {p}"
+        ))),
+        None => Ok(out),
+    }
+}
+
+/// Reads `partitions` (all led by `conn`'s broker) from the log start to the high watermark of
+/// the first Fetch response. (Not ListOffsets LATEST: Tansu answers it with the base offset of
+/// the last batch + 1, short of the end when that batch holds several records.)
+async fn read_partitions(
+    conn: &mut Conn,
+    topic: &str,
+    partitions: &[i32],
+    fetch_requests: &mut usize,
+) -> Result<Vec<PartitionRecords>, ReaderError> {
+    let starts = log_starts(conn, topic, partitions).await?;
+    let mut cursors: BTreeMap<i32, Cursor> = partitions
+        .iter()
+        .map(|&p| (p, Cursor::new(starts.get(&p).copied().unwrap_or(0).max(0))))
+        .collect();
+    let version = conn.version(ApiKey::Fetch, FETCH_VERSIONS)?;
+    let mut partition_max_bytes = PARTITION_MAX_BYTES;
+    let mut idle = 0;
+    loop {
+        let wanted: Vec<FetchPartition> = cursors
+            .iter()
+            .filter(|(_, c)| !c.done())
+            .map(|(&p, c)| {
+                FetchPartition::default()
+                    .with_partition(p)
+                    .with_fetch_offset(c.next)
+                    .with_partition_max_bytes(partition_max_bytes)
+            })
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        let request = FetchRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_max_wait_ms(FETCH_MAX_WAIT_MS)
+            .with_min_bytes(1)
+            .with_max_bytes(FETCH_MAX_BYTES.max(partition_max_bytes))
+            .with_isolation_level(0)
+            .with_session_id(0)
+            .with_session_epoch(-1)
+            .with_topics(vec![
+                FetchTopic::default()
+                    .with_topic(topic_name(topic))
+                    .with_partitions(wanted),
+            ]);
+        let response = conn.call(ApiKey::Fetch, &request, version).await?;
+        *fetch_requests += 1;
+        if response.error_code != 0 {
+            return Err(ReaderError::Broker {
+                api: "Fetch",
+                code: response.error_code,
+            });
+        }
+        let (mut progressed, mut truncated) = (false, false);
+        for p in response.responses.into_iter().flat_map(|t| t.partitions) {
+            let Some(cursor) = cursors.get_mut(&p.partition_index) else {
+                continue;
+            };
+            if p.error_code != 0 {
+                return Err(ReaderError::Broker {
+                    api: "Fetch",
+                    code: p.error_code,
+                });
+            }
+            if cursor.end == i64::MAX {
+                cursor.end = p.high_watermark.max(cursor.log_start);
+                progressed = true;
+            }
+            let before = cursor.next;
+            truncated |= cursor.apply(p.partition_index, p.records.unwrap_or_default())?;
+            progressed |= cursor.next > before;
+        }
+        if progressed {
+            idle = 0;
+        } else if truncated && partition_max_bytes < PARTITION_MAX_BYTES_CAP {
+            partition_max_bytes = partition_max_bytes.saturating_mul(2);
+        } else {
+            idle += 1;
+            if idle >= MAX_IDLE_FETCHES {
+                let stuck: Vec<String> = cursors
+                    .iter()
+                    .filter(|(_, c)| !c.done())
+                    .map(|(p, c)| format!("partition {p} at {} of {}", c.next, c.end))
+                    .collect();
+                return Err(ReaderError::Protocol(format!(
+                    "Fetch makes no progress below the high watermark: {}",
+                    stuck.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(cursors.into_iter().map(|(p, c)| c.finish(p)).collect())
+}
+
+/// Connects to the first answering address of a comma-separated `bootstrap` list.
+async fn connect_bootstrap(bootstrap: &str) -> Result<Conn, ReaderError> {
+    let mut last = ReaderError::Protocol(format!("empty bootstrap list {bootstrap:?}"));
+    for addr in bootstrap
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        match Conn::connect(addr).await {
+            Ok(conn) => return Ok(conn),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Reads every record of every partition of `topic` from the log start up to the high watermark
+/// at the time of the call (its first Fetch), over raw Kafka protocol requests, and returns only
+/// the records of committed transactions and non-transactional records, in offset order per
+/// partition. `timeout` bounds the whole read.
+pub async fn read_committed(
+    bootstrap: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<ReadResult, ReaderError> {
+    tokio::time::timeout(timeout, read_all(bootstrap, topic))
+        .await
+        .map_err(|_| ReaderError::Timeout(timeout))?
+}
+
+async fn read_all(bootstrap: &str, topic: &str) -> Result<ReadResult, ReaderError> {
+    let mut conn = connect_bootstrap(bootstrap).await?;
+    let mut by_leader: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    for (partition, leader) in leaders(&mut conn, topic).await? {
+        by_leader.entry(leader).or_default().push(partition);
+    }
+    let (mut partitions, mut fetch_requests) = (Vec::new(), 0);
+    for (leader, ps) in by_leader {
+        if leader != conn.addr {
+            conn = Conn::connect(&leader).await?;
+        }
+        partitions.extend(read_partitions(&mut conn, topic, &ps, &mut fetch_requests).await?);
+    }
+    partitions.sort_by_key(|p| p.partition);
+    Ok(ReadResult {
+        partitions,
+        fetch_requests,
+    })
+}
+
+#[cfg(test)]
+mod tests;
