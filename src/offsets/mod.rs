@@ -1,14 +1,17 @@
 //! Source positions and where they are stored.
 //!
 //! [`Position`] is the resume point of a connector, one variant per source, with a fallible
-//! ordering. The offset stores (the Kafka `siphon-offsets` topic written inside each produce
-//! transaction, and a local file for the embedded mode) arrive with the emitter (issue #4).
+//! ordering. The offset stores: the Kafka `siphon-offsets` topic (written by the emitter
+//! inside each produce transaction, read back with the transaction-aware `committed_reader`)
+//! and a local file for the embedded mode.
 
 pub mod committed_reader;
+mod store;
 mod gtid;
 mod position;
 
 pub use gtid::{GtidParseError, MariaDbGtidState, MySqlGtidSet};
+pub use store::{FileOffsetStore, OffsetError, load_from_kafka, offset_key};
 pub use position::{
     MongoPosition, MySqlPosition, PgPosition, Position, PositionError, SnapshotProgress,
 };

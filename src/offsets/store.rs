@@ -1,0 +1,183 @@
+//! Where committed positions live: a local file (embedded mode, written atomically after the
+//! sink flushed) or the compacted Kafka offsets topic (written inside each produce
+//! transaction by the emitter, read back here with the transaction-aware reader).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::committed_reader::{ReaderError, read_committed};
+use super::position::Position;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OffsetError {
+    #[error("offset file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("offset record of `{connector}` is not a position: {source}")]
+    Corrupt {
+        connector: String,
+        source: serde_json::Error,
+    },
+    #[error("reading the offsets topic `{topic}`: {source}")]
+    Kafka { topic: String, source: ReaderError },
+}
+
+impl OffsetError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            OffsetError::Kafka { source, .. } => source.is_transient(),
+            _ => false,
+        }
+    }
+}
+
+/// The record key of a connector's offsets, as Kafka Connect writes it:
+/// `["<connector>",{"server":"<topic.prefix>"}]`.
+pub fn offset_key(connector: &str, topic_prefix: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!([connector, { "server": topic_prefix }]))
+        .unwrap_or_default()
+}
+
+/// Offsets in local files, one per connector, replaced atomically.
+#[derive(Debug, Clone)]
+pub struct FileOffsetStore {
+    dir: PathBuf,
+}
+
+impl FileOffsetStore {
+    pub fn new(data_dir: &Path) -> Self {
+        FileOffsetStore {
+            dir: data_dir.join("offsets"),
+        }
+    }
+
+    fn path(&self, connector: &str) -> PathBuf {
+        // Connector names have no `/` (config validation); keep the name readable.
+        self.dir.join(format!("{connector}.json"))
+    }
+
+    pub fn load(&self, connector: &str) -> Result<Option<Position>, OffsetError> {
+        let path = self.path(connector);
+        match std::fs::read(&path) {
+            Ok(bytes) => Position::from_json(&bytes)
+                .map(Some)
+                .map_err(|source| OffsetError::Corrupt {
+                    connector: connector.to_owned(),
+                    source,
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(OffsetError::Io { path, source }),
+        }
+    }
+
+    /// Writes to a temporary file, fsyncs it, renames it over the old one and fsyncs the
+    /// directory: a crash leaves the old or the new position, never a torn one.
+    pub fn store(&self, connector: &str, position: &Position) -> Result<(), OffsetError> {
+        use std::io::Write;
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OffsetError::Io { path, source }
+        };
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let path = self.path(connector);
+        let tmp = self.dir.join(format!(".{connector}.json.tmp"));
+        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(&position.to_json()).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+        drop(f);
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        std::fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(&self.dir))
+    }
+
+    pub fn delete(&self, connector: &str) -> Result<(), OffsetError> {
+        let path = self.path(connector);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(OffsetError::Io { path, source: e })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The last committed position of a connector in the Kafka offsets topic. Only records of
+/// committed transactions count: on a broker whose read_committed shows aborted records, an
+/// aborted offset record must never become the resume point.
+pub async fn load_from_kafka(
+    bootstrap: &str,
+    topic: &str,
+    connector: &str,
+    topic_prefix: &str,
+    timeout: Duration,
+) -> Result<Option<Position>, OffsetError> {
+    let result = match read_committed(bootstrap, topic, timeout).await {
+        Ok(r) => r,
+        // No offsets topic yet: nothing was ever committed.
+        Err(ReaderError::UnknownTopic(_)) => return Ok(None),
+        Err(source) => {
+            return Err(OffsetError::Kafka {
+                topic: topic.to_owned(),
+                source,
+            });
+        }
+    };
+    let key = offset_key(connector, topic_prefix);
+    let last = result
+        .records()
+        .filter(|r| r.key.as_deref() == Some(key.as_slice()))
+        .max_by_key(|r| r.offset)
+        .cloned();
+    match last.and_then(|r| r.value) {
+        // A null value (tombstone) is a reset.
+        None => Ok(None),
+        Some(value) => Position::from_json(&value)
+            .map(Some)
+            .map_err(|source| OffsetError::Corrupt {
+                connector: connector.to_owned(),
+                source,
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offsets::PgPosition;
+
+    #[test]
+    fn key_is_kafka_connects() {
+        assert_eq!(
+            String::from_utf8(offset_key("inv", "dbserver1")).unwrap(),
+            r#"["inv",{"server":"dbserver1"}]"#
+        );
+    }
+
+    #[test]
+    fn file_store_round_trips_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileOffsetStore::new(dir.path());
+        assert_eq!(store.load("c").unwrap(), None);
+        let a = Position::Postgres(PgPosition::after_commit(1));
+        let b = Position::Postgres(PgPosition::after_commit(2));
+        store.store("c", &a).unwrap();
+        store.store("c", &b).unwrap();
+        assert_eq!(store.load("c").unwrap(), Some(b));
+        store.delete("c").unwrap();
+        store.delete("c").unwrap();
+        assert_eq!(store.load("c").unwrap(), None);
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_naming_the_connector() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileOffsetStore::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("offsets")).unwrap();
+        std::fs::write(dir.path().join("offsets/c.json"), b"{nope").unwrap();
+        let err = store.load("c").unwrap_err();
+        assert!(err.to_string().contains("`c`"), "{err}");
+    }
+}
