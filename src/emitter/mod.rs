@@ -1,3 +1,16 @@
 //! Emitter (issue #4): Debezium-format Avro through a Confluent-compatible schema registry,
 //! topic naming, the Kafka transactional producer that commits each batch together with its
 //! offset record, and the embedded stdout/file sinks.
+
+mod avro_convert;
+pub mod avro_schema;
+pub mod avro_value;
+mod encoder;
+pub mod json;
+pub mod kafka;
+mod pipeline;
+pub mod records;
+pub mod registry;
+
+pub use encoder::{Encoder, EncoderError, avro_options};
+pub use pipeline::{EmitError, run_embedded, run_kafka};

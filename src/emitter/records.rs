@@ -64,8 +64,18 @@ mod tests {
                 id: TableId::new("s", "t"),
                 version: 1,
                 columns: vec![
-                    Column { name: "id".into(), data_type: DataType::Int32, nullable: false, source_type: "int4".into() },
-                    Column { name: "v".into(), data_type: DataType::Text, nullable: true, source_type: "text".into() },
+                    Column {
+                        name: "id".into(),
+                        data_type: DataType::Int32,
+                        nullable: false,
+                        source_type: "int4".into(),
+                    },
+                    Column {
+                        name: "v".into(),
+                        data_type: DataType::Text,
+                        nullable: true,
+                        source_type: "text".into(),
+                    },
                 ],
                 primary_key: vec![0],
             }),
@@ -75,7 +85,12 @@ mod tests {
                 ts_us: 0,
                 snapshot: SnapshotMarker::False,
                 db: "d".into(),
-                details: SourceDetails::Postgres { tx_id: None, lsn: None, xmin: None, last_commit_lsn: None },
+                details: SourceDetails::Postgres {
+                    tx_id: None,
+                    lsn: None,
+                    xmin: None,
+                    last_commit_lsn: None,
+                },
             },
             transaction: None,
         }
@@ -106,9 +121,13 @@ mod tests {
         let mut out = Vec::new();
         plan(event(Op::Update, Some(1), Some(2)), true, &mut out);
         assert_eq!(ops(&out), ["d:Int32(1)", "tomb:Int32(1)", "c:Int32(2)"]);
-        let Planned::Event(create) = &out[2] else { panic!() };
+        let Planned::Event(create) = &out[2] else {
+            panic!()
+        };
         assert!(create.before.is_none());
-        let Planned::Event(delete) = &out[0] else { panic!() };
+        let Planned::Event(delete) = &out[0] else {
+            panic!()
+        };
         assert!(delete.after.is_none());
     }
 

@@ -62,14 +62,7 @@ impl Registry {
         if let Some(id) = self.cached(&key) {
             return Ok(id);
         }
-        let supplied = SuppliedSchema {
-            name: None,
-            schema_type: SchemaType::Avro,
-            schema: schema.to_owned(),
-            references: Vec::new(),
-            properties: None,
-            tags: None,
-        };
+        let supplied = SuppliedSchema::new(None, SchemaType::Avro, schema.to_owned());
         let registered = post_schema(&self.settings, subject.to_owned(), supplied)
             .await
             .map_err(|e| RegistryError::from_src(subject, &e))?;

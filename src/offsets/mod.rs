@@ -6,12 +6,12 @@
 //! and a local file for the embedded mode.
 
 pub mod committed_reader;
-mod store;
 mod gtid;
 mod position;
+mod store;
 
 pub use gtid::{GtidParseError, MariaDbGtidState, MySqlGtidSet};
-pub use store::{FileOffsetStore, OffsetError, load_from_kafka, offset_key};
 pub use position::{
     MongoPosition, MySqlPosition, PgPosition, Position, PositionError, SnapshotProgress,
 };
+pub use store::{FileOffsetStore, OffsetError, load_from_kafka, offset_key};

@@ -61,12 +61,14 @@ impl FileOffsetStore {
     pub fn load(&self, connector: &str) -> Result<Option<Position>, OffsetError> {
         let path = self.path(connector);
         match std::fs::read(&path) {
-            Ok(bytes) => Position::from_json(&bytes)
-                .map(Some)
-                .map_err(|source| OffsetError::Corrupt {
-                    connector: connector.to_owned(),
-                    source,
-                }),
+            Ok(bytes) => {
+                Position::from_json(&bytes)
+                    .map(Some)
+                    .map_err(|source| OffsetError::Corrupt {
+                        connector: connector.to_owned(),
+                        source,
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(OffsetError::Io { path, source }),
         }
@@ -134,12 +136,14 @@ pub async fn load_from_kafka(
     match last.and_then(|r| r.value) {
         // A null value (tombstone) is a reset.
         None => Ok(None),
-        Some(value) => Position::from_json(&value)
-            .map(Some)
-            .map_err(|source| OffsetError::Corrupt {
-                connector: connector.to_owned(),
-                source,
-            }),
+        Some(value) => {
+            Position::from_json(&value)
+                .map(Some)
+                .map_err(|source| OffsetError::Corrupt {
+                    connector: connector.to_owned(),
+                    source,
+                })
+        }
     }
 }
 

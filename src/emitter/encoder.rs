@@ -1,0 +1,177 @@
+//! Encodes planned records as Confluent-framed Avro: schemas derived per table version,
+//! registered once under `<topic>-key` / `<topic>-value`, ids cached for the hot path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use apache_avro::Schema;
+use apache_avro::types::Value as Avro;
+use apache_avro::writer::datum::GenericDatumWriter;
+
+use super::avro_schema::{
+    AvroOptions, DecimalMode, SchemaError, SourceKind, TableAvroSchemas, TimeMode, table_schemas,
+    topic_name,
+};
+use super::avro_value::{ConnectorMeta, EncodeError, envelope_value, key_value};
+use super::kafka::OutRecord;
+use super::records::Planned;
+use super::registry::{Registry, RegistryError, frame};
+use crate::config::{ConnectorClass, ConnectorConfig, DecimalHandlingMode, TimePrecisionMode};
+use crate::event::{TableId, TableSchema};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncoderError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error("Avro serialization of {topic}: {message}")]
+    Avro { topic: String, message: String },
+}
+
+impl EncoderError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, EncoderError::Registry(e) if e.is_transient())
+    }
+}
+
+/// Avro options from the connector's Debezium settings.
+pub fn avro_options(config: &ConnectorConfig) -> AvroOptions {
+    let source = match config.class {
+        ConnectorClass::Postgres => SourceKind::Postgres,
+        ConnectorClass::MySql | ConnectorClass::MariaDb => SourceKind::MySql,
+        ConnectorClass::MongoDb => SourceKind::MongoDb,
+    };
+    let mut opts = AvroOptions::debezium_defaults(source);
+    opts.decimal = match config.decimal_handling_mode {
+        DecimalHandlingMode::Precise => DecimalMode::Precise,
+        DecimalHandlingMode::Double => DecimalMode::Double,
+        DecimalHandlingMode::String => DecimalMode::String,
+    };
+    opts.time = match config.time_precision_mode {
+        TimePrecisionMode::Adaptive => TimeMode::Adaptive,
+        TimePrecisionMode::AdaptiveTimeMicroseconds => TimeMode::AdaptiveTimeMicroseconds,
+        TimePrecisionMode::Connect => TimeMode::Connect,
+    };
+    if let Some(pg) = &config.postgres {
+        opts.hstore_as_map = pg.hstore_as_map;
+        opts.interval_as_string = pg.interval_as_string;
+    }
+    opts
+}
+
+/// The schemas and registry ids of one table version.
+struct Entry {
+    topic: String,
+    schemas: TableAvroSchemas,
+    key_id: Option<u32>,
+    value_id: u32,
+}
+
+pub struct Encoder {
+    registry: Arc<Registry>,
+    opts: AvroOptions,
+    meta: ConnectorMeta,
+    prefix: String,
+    tables: HashMap<(TableId, u32), Arc<Entry>>,
+}
+
+fn write(topic: &str, schema: &Schema, value: Avro) -> Result<Vec<u8>, EncoderError> {
+    let avro_err = |e: apache_avro::Error| EncoderError::Avro {
+        topic: topic.to_owned(),
+        message: e.to_string(),
+    };
+    GenericDatumWriter::builder(schema)
+        .build()
+        .map_err(avro_err)?
+        .write_value_to_vec(value)
+        .map_err(avro_err)
+}
+
+impl Encoder {
+    pub fn new(config: &ConnectorConfig, registry: Arc<Registry>) -> Self {
+        Encoder {
+            registry,
+            opts: avro_options(config),
+            meta: ConnectorMeta {
+                name: config.topic_prefix.clone(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                connector: config.class.name(),
+            },
+            prefix: config.topic_prefix.clone(),
+            tables: HashMap::new(),
+        }
+    }
+
+    /// The topic of a table.
+    pub fn topic(&self, table: &TableId) -> String {
+        topic_name(&self.prefix, table)
+    }
+
+    async fn entry(&mut self, table: &TableSchema) -> Result<Arc<Entry>, EncoderError> {
+        let cache_key = (table.id.clone(), table.version);
+        if let Some(e) = self.tables.get(&cache_key) {
+            return Ok(Arc::clone(e));
+        }
+        let topic = self.topic(&table.id);
+        let schemas = table_schemas(&topic, table, &self.opts)?;
+        let key_id = match &schemas.key_json {
+            Some(json) => Some(self.registry.id(&format!("{topic}-key"), json).await?),
+            None => None,
+        };
+        let value_id = self
+            .registry
+            .id(&format!("{topic}-value"), &schemas.value_json)
+            .await?;
+        let entry = Arc::new(Entry {
+            topic,
+            schemas,
+            key_id,
+            value_id,
+        });
+        self.tables.insert(cache_key, Arc::clone(&entry));
+        Ok(entry)
+    }
+
+    /// The topics of the tables the encoder has seen.
+    pub fn topics(&self) -> impl Iterator<Item = &str> {
+        self.tables.values().map(|e| e.topic.as_str())
+    }
+
+    /// One planned record → one Kafka record; `now_us` is Debezium's envelope `ts_*`.
+    pub async fn encode(
+        &mut self,
+        planned: &Planned,
+        now_us: i64,
+    ) -> Result<OutRecord, EncoderError> {
+        let (event, tombstone) = match planned {
+            Planned::Event(e) => (e, false),
+            Planned::Tombstone(e) => (e, true),
+        };
+        let entry = self.entry(&event.table).await?;
+        let key = match (
+            key_value(event, &entry.schemas)?,
+            &entry.schemas.key,
+            entry.key_id,
+        ) {
+            (Some(v), Some(schema), Some(id)) => Some(frame(id, &write(&entry.topic, schema, v)?)),
+            _ => None,
+        };
+        let value = if tombstone {
+            None
+        } else {
+            let v = envelope_value(event, &self.meta, now_us, &self.opts, &entry.schemas)?;
+            Some(frame(
+                entry.value_id,
+                &write(&entry.topic, &entry.schemas.value, v)?,
+            ))
+        };
+        Ok(OutRecord {
+            topic: entry.topic.clone(),
+            key,
+            value,
+        })
+    }
+}

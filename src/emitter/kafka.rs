@@ -1,0 +1,291 @@
+//! The Kafka side of the emitter: a transactional producer that writes a batch's records and
+//! its offset record in one transaction, and topic creation.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+/// One record to produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutRecord {
+    pub topic: String,
+    pub key: Option<Vec<u8>>,
+    /// `None`: a tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaSinkError {
+    /// Another producer with the same transactional id took over: this task must stop.
+    #[error(
+        "producer fenced: another siphon instance now owns transactional id `{id}`; this task stops ({source})"
+    )]
+    Fenced { id: String, source: KafkaError },
+    #[error("Kafka {context}: {source}")]
+    Transient {
+        context: &'static str,
+        source: KafkaError,
+    },
+    #[error("Kafka {context}: {source}")]
+    Fatal {
+        context: &'static str,
+        source: KafkaError,
+    },
+    #[error("cannot create topic `{topic}`: {message}")]
+    Topic { topic: String, message: String },
+}
+
+impl KafkaSinkError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, KafkaSinkError::Transient { .. })
+    }
+}
+
+const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn is_fenced(code: Option<RDKafkaErrorCode>) -> bool {
+    matches!(
+        code,
+        Some(
+            RDKafkaErrorCode::Fenced
+                | RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+        )
+    )
+}
+
+/// Classifies a Kafka error: fenced, fatal (the producer is unusable) or transient (abort
+/// the transaction, rebuild, retry).
+fn classify(id: &str, context: &'static str, e: KafkaError) -> KafkaSinkError {
+    if is_fenced(e.rdkafka_error_code()) {
+        return KafkaSinkError::Fenced {
+            id: id.to_owned(),
+            source: e,
+        };
+    }
+    let fatal = matches!(&e, KafkaError::Transaction(t) if t.is_fatal());
+    if fatal {
+        KafkaSinkError::Fatal { context, source: e }
+    } else {
+        KafkaSinkError::Transient { context, source: e }
+    }
+}
+
+/// A transactional producer for one connector.
+pub struct KafkaSink {
+    producer: FutureProducer,
+    admin: AdminClient<DefaultClientContext>,
+    transactional_id: String,
+    known_topics: HashSet<String>,
+    partitions: i32,
+    replication: i32,
+}
+
+impl KafkaSink {
+    /// Creates the producer and initializes transactions, which fences any earlier producer
+    /// with the same id and aborts its open transaction.
+    pub async fn connect(
+        bootstrap: &str,
+        transactional_id: &str,
+        extra: &BTreeMap<String, String>,
+        partitions: i32,
+        replication: i32,
+    ) -> Result<Self, KafkaSinkError> {
+        let mut cfg = ClientConfig::new();
+        cfg.set("bootstrap.servers", bootstrap)
+            .set("transactional.id", transactional_id)
+            .set("enable.idempotence", "true")
+            .set("message.timeout.ms", "30000")
+            .set("linger.ms", "5");
+        for (k, v) in extra {
+            cfg.set(k, v);
+        }
+        let id = transactional_id.to_owned();
+        let producer: FutureProducer = cfg
+            .create()
+            .map_err(|e| classify(&id, "producer set-up", e))?;
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .create()
+            .map_err(|e| classify(&id, "admin client set-up", e))?;
+        let p = producer.clone();
+        tokio::task::spawn_blocking(move || p.init_transactions(TXN_TIMEOUT))
+            .await
+            .map_err(|e| KafkaSinkError::Topic {
+                topic: String::new(),
+                message: e.to_string(),
+            })?
+            .map_err(|e| classify(&id, "init_transactions", e))?;
+        Ok(KafkaSink {
+            producer,
+            admin,
+            transactional_id: id,
+            known_topics: HashSet::new(),
+            partitions,
+            replication,
+        })
+    }
+
+    /// Creates topics not seen yet (an existing topic is fine). `compact` topics get
+    /// `cleanup.policy=compact`.
+    pub async fn ensure_topics(&mut self, topics: &[(String, bool)]) -> Result<(), KafkaSinkError> {
+        let missing: Vec<&(String, bool)> = topics
+            .iter()
+            .filter(|(t, _)| !self.known_topics.contains(t))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let new: Vec<NewTopic<'_>> = missing
+            .iter()
+            .map(|(t, compact)| {
+                let topic = NewTopic::new(
+                    t,
+                    self.partitions,
+                    TopicReplication::Fixed(self.replication),
+                );
+                if *compact {
+                    topic.set("cleanup.policy", "compact")
+                } else {
+                    topic
+                }
+            })
+            .collect();
+        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(20)));
+        let results = self
+            .admin
+            .create_topics(&new, &opts)
+            .await
+            .map_err(|e| classify(&self.transactional_id, "create topics", e))?;
+        for result in results {
+            match result {
+                Ok(topic) => {
+                    self.known_topics.insert(topic);
+                }
+                Err((topic, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                    self.known_topics.insert(topic);
+                }
+                Err((topic, code)) => {
+                    return Err(KafkaSinkError::Topic {
+                        topic,
+                        message: code.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `records`, then `offset` last, in one transaction, and commits. On error the
+    /// transaction is aborted (when the producer still can) and the error returned.
+    pub async fn write_transaction(
+        &self,
+        records: &[OutRecord],
+        offset: &OutRecord,
+    ) -> Result<(), KafkaSinkError> {
+        let id = &self.transactional_id;
+        self.producer
+            .begin_transaction()
+            .map_err(|e| classify(id, "begin_transaction", e))?;
+        let result = self.produce_all(records, offset).await;
+        let result = match result {
+            Ok(()) => {
+                let p = self.producer.clone();
+                tokio::task::spawn_blocking(move || p.commit_transaction(TXN_TIMEOUT))
+                    .await
+                    .map_err(|e| KafkaSinkError::Topic {
+                        topic: String::new(),
+                        message: e.to_string(),
+                    })
+                    .and_then(|r| r.map_err(|e| classify(id, "commit_transaction", e)))
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result
+            && !matches!(
+                e,
+                KafkaSinkError::Fenced { .. } | KafkaSinkError::Fatal { .. }
+            )
+        {
+            let p = self.producer.clone();
+            let _ = tokio::task::spawn_blocking(move || p.abort_transaction(TXN_TIMEOUT)).await;
+        }
+        result
+    }
+
+    async fn produce_all(
+        &self,
+        records: &[OutRecord],
+        offset: &OutRecord,
+    ) -> Result<(), KafkaSinkError> {
+        let id = &self.transactional_id;
+        let mut deliveries = Vec::with_capacity(records.len() + 1);
+        for r in records.iter().chain(std::iter::once(offset)) {
+            let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&r.topic);
+            if let Some(k) = &r.key {
+                rec = rec.key(k.as_slice());
+            }
+            if let Some(v) = &r.value {
+                rec = rec.payload(v.as_slice());
+            }
+            // Enqueue without waiting per record; back off while the local queue is full.
+            let mut rec = rec;
+            loop {
+                match self.producer.send_result(rec) {
+                    Ok(delivery) => {
+                        deliveries.push(delivery);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        rec = back;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err((e, _)) => return Err(classify(id, "produce", e)),
+                }
+            }
+        }
+        for d in deliveries {
+            match d.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => return Err(classify(id, "delivery", e)),
+                Err(_) => {
+                    return Err(KafkaSinkError::Transient {
+                        context: "delivery",
+                        source: KafkaError::Canceled,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fencing_codes_are_recognized() {
+        assert!(is_fenced(Some(RDKafkaErrorCode::ProducerFenced)));
+        assert!(is_fenced(Some(RDKafkaErrorCode::Fenced)));
+        assert!(!is_fenced(Some(RDKafkaErrorCode::BrokerTransportFailure)));
+        let e = classify(
+            "siphon-x",
+            "commit",
+            KafkaError::MessageProduction(RDKafkaErrorCode::ProducerFenced),
+        );
+        assert!(matches!(e, KafkaSinkError::Fenced { .. }));
+        assert!(e.to_string().contains("siphon-x"));
+        let e = classify(
+            "x",
+            "produce",
+            KafkaError::MessageProduction(RDKafkaErrorCode::BrokerTransportFailure),
+        );
+        assert!(e.is_transient());
+    }
+}

@@ -1,0 +1,172 @@
+//! The emitter loop: batches from the reader → records → one Kafka transaction with the
+//! offset record (or the embedded sink + file offsets) → the committed position, published
+//! for the reader's acknowledgement.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+use tracing::debug;
+
+use super::avro_schema::table_schemas;
+use super::avro_value::{ConnectorMeta, envelope_value, key_value};
+use super::encoder::{Encoder, EncoderError, avro_options};
+use super::json::to_json;
+use super::kafka::{KafkaSink, KafkaSinkError, OutRecord};
+use super::records::{Planned, plan};
+use super::registry::Registry;
+use crate::config::{ConnectorConfig, EmbeddedSink, KafkaConfig, ServiceConfig};
+use crate::event::ChangeBatch;
+use crate::offsets::{FileOffsetStore, OffsetError, Position, offset_key};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error(transparent)]
+    Encoder(#[from] EncoderError),
+    #[error(transparent)]
+    Kafka(#[from] KafkaSinkError),
+    #[error(transparent)]
+    Offsets(#[from] OffsetError),
+    #[error("embedded sink: {0}")]
+    Sink(std::io::Error),
+    #[error("no schema registry is configured (service.schema_registry_url)")]
+    NoRegistry,
+}
+
+impl EmitError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            EmitError::Encoder(e) => e.is_transient(),
+            EmitError::Kafka(e) => e.is_transient(),
+            EmitError::Offsets(e) => e.is_transient(),
+            EmitError::Sink(_) | EmitError::NoRegistry => false,
+        }
+    }
+}
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+fn planned(batch: ChangeBatch, tombstones: bool) -> (Vec<Planned>, Position) {
+    let mut out = Vec::with_capacity(batch.events.len());
+    for e in batch.events {
+        plan(e, tombstones, &mut out);
+    }
+    (out, batch.position)
+}
+
+/// Writes batches to Kafka, each in one transaction with its offset record, until the
+/// reader side closes the channel.
+pub async fn run_kafka(
+    config: &ConnectorConfig,
+    service: &ServiceConfig,
+    kafka: &KafkaConfig,
+    mut rx: mpsc::Receiver<ChangeBatch>,
+    committed: watch::Sender<Option<Position>>,
+) -> Result<(), EmitError> {
+    let url = service
+        .schema_registry_url
+        .as_deref()
+        .ok_or(EmitError::NoRegistry)?;
+    let mut encoder = Encoder::new(config, Arc::new(Registry::new(url)));
+    let mut sink = KafkaSink::connect(
+        &kafka.bootstrap_servers,
+        &format!("siphon-{}", config.name),
+        &kafka.producer,
+        kafka.topic_partitions,
+        kafka.topic_replication_factor,
+    )
+    .await?;
+    sink.ensure_topics(&[(kafka.offsets_topic.clone(), true)])
+        .await?;
+    let key = offset_key(&config.name, &config.topic_prefix);
+    while let Some(batch) = rx.recv().await {
+        let (planned, position) = planned(batch, config.tombstones_on_delete);
+        let now = now_us();
+        let mut records = Vec::with_capacity(planned.len());
+        for p in &planned {
+            records.push(encoder.encode(p, now).await?);
+        }
+        let topics: Vec<(String, bool)> = encoder.topics().map(|t| (t.to_owned(), false)).collect();
+        sink.ensure_topics(&topics).await?;
+        let offset = OutRecord {
+            topic: kafka.offsets_topic.clone(),
+            key: Some(key.clone()),
+            value: Some(position.to_json()),
+        };
+        sink.write_transaction(&records, &offset).await?;
+        debug!(records = records.len(), "batch committed");
+        committed.send_replace(Some(position));
+    }
+    Ok(())
+}
+
+/// Without Kafka: JSON lines (`{"topic", "key", "value"}`) to stdout or a file, flushed, then
+/// the offset stored in a local file. At-least-once: a crash between the two repeats a batch.
+pub async fn run_embedded(
+    config: &ConnectorConfig,
+    service: &ServiceConfig,
+    mut rx: mpsc::Receiver<ChangeBatch>,
+    committed: watch::Sender<Option<Position>>,
+) -> Result<(), EmitError> {
+    let store = FileOffsetStore::new(&service.data_dir);
+    let opts = avro_options(config);
+    let meta = ConnectorMeta {
+        name: config.topic_prefix.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        connector: config.class.name(),
+    };
+    let mut out: Box<dyn Write + Send> = match service.embedded_sink {
+        EmbeddedSink::Stdout => Box::new(std::io::stdout()),
+        EmbeddedSink::File => {
+            let dir = service.data_dir.join("events");
+            std::fs::create_dir_all(&dir).map_err(EmitError::Sink)?;
+            Box::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join(format!("{}.jsonl", config.name)))
+                    .map_err(EmitError::Sink)?,
+            )
+        }
+    };
+    let mut schemas = std::collections::HashMap::new();
+    while let Some(batch) = rx.recv().await {
+        let (planned, position) = planned(batch, config.tombstones_on_delete);
+        let now = now_us();
+        for p in &planned {
+            let (event, tombstone) = match p {
+                Planned::Event(e) => (e, false),
+                Planned::Tombstone(e) => (e, true),
+            };
+            let topic = super::avro_schema::topic_name(&config.topic_prefix, &event.table.id);
+            let cache_key = (event.table.id.clone(), event.table.version);
+            let s = match schemas.get(&cache_key) {
+                Some(s) => s,
+                None => {
+                    let s = table_schemas(&topic, &event.table, &opts)
+                        .map_err(|e| EmitError::Encoder(e.into()))?;
+                    schemas.entry(cache_key).or_insert(s)
+                }
+            };
+            let key = key_value(event, s)
+                .map_err(|e| EmitError::Encoder(e.into()))?
+                .map(|k| to_json(&k));
+            let value = if tombstone {
+                serde_json::Value::Null
+            } else {
+                to_json(
+                    &envelope_value(event, &meta, now, &opts, s)
+                        .map_err(|e| EmitError::Encoder(e.into()))?,
+                )
+            };
+            let line = serde_json::json!({ "topic": topic, "key": key, "value": value });
+            writeln!(out, "{line}").map_err(EmitError::Sink)?;
+        }
+        out.flush().map_err(EmitError::Sink)?;
+        store.store(&config.name, &position)?;
+        committed.send_replace(Some(position));
+    }
+    Ok(())
+}
