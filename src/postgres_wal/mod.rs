@@ -54,6 +54,7 @@ pub async fn run(
     resume: Option<Position>,
     out: &mut BatchSender,
     committed: watch::Receiver<Option<Position>>,
+    observer: &dyn ReaderObserver,
 ) -> Result<(), PgError> {
     let (Some(db), Some(pg)) = (&config.database, &config.postgres) else {
         return Err(PgError::Protocol(
@@ -167,11 +168,23 @@ pub async fn run(
     };
     client.wait_started().await?;
     info!(slot = %pg.slot_name, "streaming");
+    observer.streaming();
     let mut streamer = stream::Streamer::new(config, dbname, &sql, resume, out, committed);
     let result = streamer.run(&mut client).await;
     client.stop();
     result
 }
+
+/// Told when the reader streams and when it retries, so the runtime can report RUNNING and
+/// RESTARTING.
+pub trait ReaderObserver: Sync {
+    fn streaming(&self) {}
+    fn retrying(&self, _error: &PgError) {}
+}
+
+/// An observer that ignores everything.
+pub struct NoObserver;
+impl ReaderObserver for NoObserver {}
 
 /// Runs the reader, reconnecting with capped exponential backoff on transient errors (lost
 /// connection, server restart). Each session resumes after the last batch handed to the
@@ -182,6 +195,7 @@ pub async fn run_resilient(
     resume: Option<Position>,
     out: mpsc::Sender<ChangeBatch>,
     committed: watch::Receiver<Option<Position>>,
+    observer: &dyn ReaderObserver,
 ) -> Result<(), PgError> {
     let mut sender = BatchSender::new(out);
     let mut attempt = 0u32;
@@ -192,7 +206,7 @@ pub async fn run_resilient(
             .or_else(|| committed.borrow().clone())
             .or_else(|| resume.clone());
         let before = sender.last_sent().cloned();
-        match run(config, from, &mut sender, committed.clone()).await {
+        match run(config, from, &mut sender, committed.clone(), observer).await {
             Ok(()) => return Ok(()),
             Err(PgError::DownstreamClosed) => return Ok(()),
             Err(e) if e.is_transient() => {
@@ -202,6 +216,7 @@ pub async fn run_resilient(
                 let delay =
                     backoff_delay(attempt, Duration::from_millis(200), Duration::from_secs(30));
                 warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error, reconnecting");
+                observer.retrying(&e);
                 tokio::time::sleep(delay).await;
                 attempt = attempt.saturating_add(1);
             }

@@ -1,52 +1,51 @@
 //! Connector runtime: one supervised task per connector (reader → bounded channel → emitter →
-//! ack), with Kafka Connect's states.
-//!
-//! This first version registers connectors, reports their state and shuts down cleanly; the
-//! reader and emitter tasks it will supervise arrive with issues #3 and #4, retries and
-//! pause/resume with issue #5. Until a reader exists for a class, its connectors are FAILED
-//! with a trace that says so, rather than pretending to run.
+//! ack), with Kafka Connect's states. Transient errors restart a connector from its committed
+//! position with capped exponential backoff; definite ones set FAILED with a trace. Pause,
+//! resume and the REST API arrive with issue #5.
 
 mod backoff;
 mod channel;
+mod connector;
 mod status;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use tracing::{info, info_span, warn};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
 
 pub use backoff::backoff_delay;
 pub use channel::{BatchSender, Closed};
+pub use connector::{TaskError, committed_position};
 pub use status::{ConnectorState, ConnectorStatus};
 
-use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
+use crate::config::{ConnectorConfig, ServiceConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("connector `{0}` already exists")]
     AlreadyExists(String),
-    #[error("no {class} reader in this build of siphon yet")]
-    ReaderUnavailable { class: &'static str },
 }
 
-impl RuntimeError {
-    /// Transient errors are retried with backoff; definite ones fail the connector.
-    pub fn is_transient(&self) -> bool {
-        false
-    }
+struct Running {
+    status: Arc<Mutex<ConnectorStatus>>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
 }
 
 /// Holds every connector of this process and its status.
 pub struct Runtime {
-    service: ServiceConfig,
-    connectors: Mutex<BTreeMap<String, Arc<Mutex<ConnectorStatus>>>>,
+    service: Arc<ServiceConfig>,
+    connectors: Mutex<BTreeMap<String, Running>>,
 }
 
 impl Runtime {
     pub fn new(service: ServiceConfig) -> Self {
         Runtime {
-            service,
+            service: Arc::new(service),
             connectors: Mutex::new(BTreeMap::new()),
         }
     }
@@ -55,7 +54,7 @@ impl Runtime {
         &self.service
     }
 
-    /// Registers and starts a connector.
+    /// Registers and starts a connector (must be called inside a Tokio runtime).
     pub fn start(&self, config: ConnectorConfig) -> Result<(), RuntimeError> {
         let mut connectors = self
             .connectors
@@ -64,17 +63,16 @@ impl Runtime {
         if connectors.contains_key(&config.name) {
             return Err(RuntimeError::AlreadyExists(config.name));
         }
-        let span = info_span!("connector", name = %config.name, class = config.class.name());
-        let _entered = span.enter();
-        let status = match reader_for(config.class) {
-            Ok(()) => ConnectorStatus::new(ConnectorState::Running),
-            Err(e) => {
-                warn!(error = %e, "connector failed to start");
-                ConnectorStatus::failed(&e, "this connector class is not implemented yet")
-            }
-        };
-        info!(state = %status.state, "connector registered");
-        connectors.insert(config.name, Arc::new(Mutex::new(status)));
+        let status = Arc::new(Mutex::new(ConnectorStatus::new(ConnectorState::Unassigned)));
+        let (stop, stop_rx) = watch::channel(false);
+        let name = config.name.clone();
+        let task = tokio::spawn(connector::supervise(
+            Arc::new(config),
+            Arc::clone(&self.service),
+            Arc::clone(&status),
+            stop_rx,
+        ));
+        connectors.insert(name, Running { status, stop, task });
         Ok(())
     }
 
@@ -86,70 +84,109 @@ impl Runtime {
             .unwrap_or_else(PoisonError::into_inner);
         connectors
             .iter()
-            .map(|(name, s)| {
-                let s = s.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            .map(|(name, r)| {
+                let s = r
+                    .status
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
                 (name.clone(), s)
             })
             .collect()
     }
 
-    /// Runs until `shutdown` resolves, then stops every connector.
+    /// Runs until `shutdown` resolves, then stops every connector, letting each commit what
+    /// it has in flight (bounded by a timeout).
     pub async fn run_until(&self, shutdown: impl Future<Output = ()>) {
         shutdown.await;
         info!("shutting down");
-        let connectors = self
-            .connectors
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (name, status) in connectors.iter() {
-            let mut status = status.lock().unwrap_or_else(PoisonError::into_inner);
-            if status.state != ConnectorState::Failed {
-                status.state = ConnectorState::Stopped;
+        let running: Vec<(String, Running)> = std::mem::take(
+            &mut *self
+                .connectors
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+        .into_iter()
+        .collect();
+        for (_, r) in &running {
+            let _ = r.stop.send(true);
+        }
+        for (name, r) in running {
+            match tokio::time::timeout(Duration::from_secs(30), r.task).await {
+                Ok(_) => info!(connector = %name, "connector stopped"),
+                Err(_) => warn!(connector = %name, "connector did not stop within 30 s"),
             }
-            info!(connector = %name, state = %status.state, "connector stopped");
         }
     }
-}
-
-/// The reader for a connector class; none is built yet (issues #3 and #6).
-fn reader_for(class: ConnectorClass) -> Result<(), RuntimeError> {
-    Err(RuntimeError::ReaderUnavailable {
-        class: class.name(),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn pg(name: &str) -> ConnectorConfig {
-        let map = [
-            ("connector.class", "postgres"),
-            ("database.hostname", "h"),
+    fn config(name: &str, class: &str, extra: &[(&str, &str)]) -> ConnectorConfig {
+        let mut map: BTreeMap<String, String> = [
+            ("connector.class", class),
+            ("database.hostname", "127.0.0.1"),
             ("database.user", "u"),
-            ("database.dbname", "d"),
             ("topic.prefix", "p"),
         ]
         .iter()
+        .chain(extra)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+        if class == "postgres" {
+            map.insert("database.dbname".into(), "d".into());
+        } else {
+            map.insert("database.server.id".into(), "5".into());
+        }
         ConnectorConfig::from_map(name, &map).unwrap()
     }
 
-    #[test]
-    fn a_class_without_reader_fails_with_a_trace() {
-        let rt = Runtime::new(ServiceConfig::default());
-        rt.start(pg("a")).unwrap();
-        let s = &rt.statuses()["a"];
-        assert_eq!(s.state, ConnectorState::Failed);
-        assert!(s.trace.as_deref().unwrap().contains("no postgresql reader"));
+    async fn wait_for_state(rt: &Runtime, name: &str, state: ConnectorState) -> ConnectorStatus {
+        for _ in 0..500 {
+            let s = rt.statuses()[name].clone();
+            if s.state == state {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{name} never reached {state}: {:?}", rt.statuses()[name]);
     }
 
-    #[test]
-    fn names_are_unique() {
+    #[tokio::test]
+    async fn a_class_without_reader_fails_with_a_trace() {
         let rt = Runtime::new(ServiceConfig::default());
-        rt.start(pg("a")).unwrap();
-        assert!(matches!(rt.start(pg("a")), Err(RuntimeError::AlreadyExists(n)) if n == "a"));
+        rt.start(config("a", "mysql", &[])).unwrap();
+        let s = wait_for_state(&rt, "a", ConnectorState::Failed).await;
+        assert!(
+            s.trace.as_deref().unwrap().contains("no mysql reader"),
+            "{s:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_database_is_transient_and_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = ServiceConfig {
+            data_dir: dir.path().to_owned(),
+            ..ServiceConfig::default()
+        };
+        let rt = Runtime::new(service);
+        // Nothing listens on port 1: connection refused, which is worth retrying.
+        rt.start(config("pg", "postgres", &[("database.port", "1")]))
+            .unwrap();
+        wait_for_state(&rt, "pg", ConnectorState::Restarting).await;
+        rt.run_until(async {}).await;
+    }
+
+    #[tokio::test]
+    async fn names_are_unique() {
+        let rt = Runtime::new(ServiceConfig::default());
+        rt.start(config("a", "mysql", &[])).unwrap();
+        assert!(
+            matches!(rt.start(config("a", "mysql", &[])), Err(RuntimeError::AlreadyExists(n)) if n == "a")
+        );
     }
 
     #[tokio::test]

@@ -188,7 +188,14 @@ impl Running {
         let (commit_tx, commit_rx) = watch::channel(resume.clone());
         let reader_commit = commit_rx.clone();
         let reader = tokio::spawn(async move {
-            siphon::postgres_wal::run_resilient(&config, resume, tx, reader_commit).await
+            siphon::postgres_wal::run_resilient(
+                &config,
+                resume,
+                tx,
+                reader_commit,
+                &siphon::postgres_wal::NoObserver,
+            )
+            .await
         });
         let sink = Arc::clone(&events);
         let committer = tokio::spawn(async move {

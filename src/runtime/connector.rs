@@ -1,0 +1,197 @@
+//! One connector's task: load the committed position, run the reader and the emitter joined
+//! by a bounded channel, and supervise them: transient errors restart both from the committed
+//! position after a capped backoff, definite ones fail the connector with a trace.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tracing::{Instrument, error, info, info_span, warn};
+
+use super::backoff::backoff_delay;
+use super::status::{ConnectorState, ConnectorStatus};
+use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
+use crate::emitter::{EmitError, run_embedded, run_kafka};
+use crate::offsets::{FileOffsetStore, OffsetError, Position, load_from_kafka};
+use crate::postgres_wal::{self, PgError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error(transparent)]
+    Postgres(#[from] PgError),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    #[error(transparent)]
+    Offsets(#[from] OffsetError),
+    #[error("no {0} reader in this build of siphon yet")]
+    ReaderUnavailable(&'static str),
+}
+
+impl TaskError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TaskError::Postgres(e) => e.is_transient(),
+            TaskError::Emit(e) => e.is_transient(),
+            TaskError::Offsets(e) => e.is_transient(),
+            TaskError::ReaderUnavailable(_) => false,
+        }
+    }
+
+    /// What the user can do about it, for the status trace.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            TaskError::Postgres(_) => {
+                "fix the database setting named above, then restart the connector"
+            }
+            TaskError::Emit(EmitError::Kafka(crate::emitter::kafka::KafkaSinkError::Fenced {
+                ..
+            })) => "another siphon instance runs this connector; stop one of them",
+            TaskError::Emit(_) => {
+                "check the broker, the schema registry and the connector's topics"
+            }
+            TaskError::Offsets(_) => "the stored offset is unusable: reset the connector's offsets",
+            TaskError::ReaderUnavailable(_) => "this connector class is not implemented yet",
+        }
+    }
+}
+
+/// The last committed position of the connector, from wherever the service keeps offsets.
+pub async fn committed_position(
+    config: &ConnectorConfig,
+    service: &ServiceConfig,
+) -> Result<Option<Position>, OffsetError> {
+    match &service.kafka {
+        Some(k) => {
+            load_from_kafka(
+                &k.bootstrap_servers,
+                &k.offsets_topic,
+                &config.name,
+                &config.topic_prefix,
+                Duration::from_secs(30),
+            )
+            .await
+        }
+        None => FileOffsetStore::new(&service.data_dir).load(&config.name),
+    }
+}
+
+/// Reports the reader's reconnects in the connector's status.
+struct StatusObserver(Arc<Mutex<ConnectorStatus>>);
+
+impl postgres_wal::ReaderObserver for StatusObserver {
+    fn streaming(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+            ConnectorStatus::new(ConnectorState::Running);
+    }
+    fn retrying(&self, error: &PgError) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = ConnectorStatus {
+            state: ConnectorState::Restarting,
+            trace: Some(error.to_string()),
+        };
+    }
+}
+
+/// One run of reader + emitter, until an error, the reader's end, or `stop`.
+async fn run_once(
+    config: &Arc<ConnectorConfig>,
+    service: &Arc<ServiceConfig>,
+    status: &Arc<Mutex<ConnectorStatus>>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), TaskError> {
+    if config.class != ConnectorClass::Postgres {
+        return Err(TaskError::ReaderUnavailable(config.class.name()));
+    }
+    let resume = committed_position(config, service).await?;
+    info!(position = ?resume, "starting from the committed position");
+    // The queue bound, in batches, is the backpressure between reader and emitter.
+    let depth = (config.max_queue_size / config.max_batch_size).max(2) as usize;
+    let (tx, rx) = mpsc::channel(depth);
+    let (commit_tx, commit_rx) = watch::channel(resume.clone());
+    let reader_config = Arc::clone(config);
+    let observer = StatusObserver(Arc::clone(status));
+    let mut reader = tokio::spawn(
+        async move {
+            postgres_wal::run_resilient(&reader_config, resume, tx, commit_rx, &observer).await
+        }
+        .in_current_span(),
+    );
+    let emitter = async {
+        match &service.kafka {
+            Some(kafka) => run_kafka(config, service, kafka, rx, commit_tx).await,
+            None => run_embedded(config, service, rx, commit_tx).await,
+        }
+    };
+    tokio::pin!(emitter);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            result = &mut emitter => {
+                // The emitter ends when the reader's side closed (after committing what was
+                // in flight) or on its own error.
+                if let Err(e) = result {
+                    reader.abort();
+                    return Err(e.into());
+                }
+                return match (&mut reader).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.into()),
+                    Err(_) => Ok(()),
+                };
+            }
+            changed = stop.changed(), if !stopping => {
+                if changed.is_err() || *stop.borrow() {
+                    // Stop reading; the emitter drains and commits what is in flight.
+                    stopping = true;
+                    reader.abort();
+                }
+            }
+        }
+    }
+}
+
+/// Runs a connector until `stop` says so or it fails definitively, keeping `status` current.
+pub async fn supervise(
+    config: Arc<ConnectorConfig>,
+    service: Arc<ServiceConfig>,
+    status: Arc<Mutex<ConnectorStatus>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let span = info_span!("connector", name = %config.name, class = config.class.name());
+    async move {
+        let set = |s: ConnectorStatus| *status.lock().unwrap_or_else(PoisonError::into_inner) = s;
+        let mut attempt = 0u32;
+        loop {
+            set(ConnectorStatus::new(ConnectorState::Running));
+            let result = run_once(&config, &service, &status, &mut stop).await;
+            if *stop.borrow() {
+                set(ConnectorStatus::new(ConnectorState::Stopped));
+                info!("connector stopped");
+                return;
+            }
+            match result {
+                Ok(()) => {
+                    set(ConnectorStatus::new(ConnectorState::Stopped));
+                    info!("connector finished");
+                    return;
+                }
+                Err(e) if e.is_transient() => {
+                    let delay = backoff_delay(attempt, Duration::from_millis(500), Duration::from_secs(60));
+                    warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error; restarting from the committed position");
+                    set(ConnectorStatus::new(ConnectorState::Restarting));
+                    attempt = attempt.saturating_add(1);
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    error!(error = %e, "connector failed");
+                    set(ConnectorStatus::failed(&e, e.hint()));
+                    return;
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
