@@ -1,0 +1,199 @@
+//! End to end, as a user runs it: `siphon run` streams a PostgreSQL table into the real
+//! broker and schema registry, and a Python confluent-kafka consumer with the schema
+//! registry's AvroDeserializer decodes Debezium-shaped keys and values.
+
+mod common;
+mod pg;
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Server, server, wait_for};
+use pg::{TIMEOUT, TestDb};
+use serde_json::{Value as Json, json};
+use siphon::offsets::committed_reader::read_committed;
+
+struct Siphon(Child);
+
+impl Drop for Siphon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_siphon(config: &str, dir: &std::path::Path) -> Siphon {
+    let path = dir.join("connectors.toml");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(config.as_bytes())
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_siphon"))
+        .args(["run", "--config"])
+        .arg(&path)
+        .env("SIPHON_KAFKA_BOOTSTRAP", server(Server::Kafka))
+        .env("SIPHON_SCHEMA_REGISTRY_URL", server(Server::Registry))
+        .env("SIPHON_DATA_DIR", dir)
+        .env("SIPHON_LOG", "info,siphon=debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("siphon.log")).unwrap(),
+        ))
+        .spawn()
+        .unwrap();
+    Siphon(child)
+}
+
+/// Records of `topic` decoded by the Python consumer.
+fn python_consume(topic: &str, min: usize) -> Vec<Json> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/consume_debezium.py"
+    );
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(server(Server::Kafka))
+        .arg(server(Server::Registry))
+        .arg(min.to_string())
+        .arg("60")
+        .arg(topic)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "consumer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn python_avro_consumer_reads_debezium_events() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE customers (id int PRIMARY KEY, email varchar(100) NOT NULL, score numeric(5,2), joined date);
+             INSERT INTO customers VALUES (1, 'ada@example.com', 1.50, '2024-01-02'), (2, 'bob@example.com', NULL, NULL);",
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = db.name.clone();
+    let config = format!(
+        r#"
+        [[connectors]]
+        name = "{name}"
+        [connectors.config]
+        "connector.class" = "postgres"
+        "database.hostname" = "{host}"
+        "database.port" = {port}
+        "database.user" = "postgres"
+        "database.dbname" = "{name}"
+        "topic.prefix" = "{prefix}"
+        "slot.name" = "{name}"
+        "publication.name" = "{name}"
+        "poll.interval.ms" = 20
+        "#,
+        name = db.name,
+        host = db.host,
+        port = db.port,
+    );
+    let _siphon = start_siphon(&config, dir.path());
+    let topic = format!("{prefix}.public.customers");
+
+    // The snapshot's two rows are committed once they show in the topic.
+    let bootstrap = server(Server::Kafka);
+    wait_for("the snapshot in the topic", TIMEOUT, || {
+        let (b, t) = (bootstrap.clone(), topic.clone());
+        async move {
+            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
+            (r.records().count() >= 2).then_some(())
+        }
+    })
+    .await;
+    client
+        .batch_execute(
+            "INSERT INTO customers VALUES (3, 'cy@example.com', 99.99, '1999-12-31');
+             UPDATE customers SET score = 2.25 WHERE id = 1;
+             DELETE FROM customers WHERE id = 2;
+             UPDATE customers SET id = 30 WHERE id = 3;",
+        )
+        .await
+        .unwrap();
+
+    let records = python_consume(&topic, 9);
+    let summary: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let id = &r["key"]["id"];
+            match r["value"]["op"].as_str() {
+                Some(op) => format!("{op}:{id}"),
+                None => format!("tombstone:{id}"),
+            }
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "r:1",
+            "r:2",
+            "c:3",
+            "u:1",
+            "d:2",
+            "tombstone:2",
+            "d:3",
+            "tombstone:3",
+            "c:30"
+        ]
+    );
+
+    let insert = &records[2]["value"];
+    assert_eq!(insert["before"], Json::Null);
+    assert_eq!(
+        insert["after"],
+        json!({"id": 3, "email": "cy@example.com", "score": {"decimal": "99.99"}, "joined": 10956})
+    );
+    let source = &insert["source"];
+    assert_eq!(source["connector"], "postgresql");
+    assert_eq!(source["name"], prefix.as_str());
+    assert_eq!(source["db"], db.name.as_str());
+    assert_eq!(source["schema"], "public");
+    assert_eq!(source["table"], "customers");
+    assert_eq!(source["snapshot"], "false");
+    assert!(source["lsn"].as_i64().unwrap() > 0 && source["txId"].as_i64().is_some());
+    assert!(insert["ts_ms"].as_i64().unwrap() >= source["ts_ms"].as_i64().unwrap());
+
+    let read = &records[0]["value"];
+    assert_eq!(read["op"], "r");
+    assert_eq!(read["source"]["snapshot"], "first");
+    assert_eq!(records[1]["value"]["source"]["snapshot"], "last");
+    assert_eq!(read["after"]["score"], json!({"decimal": "1.50"}));
+
+    let update = &records[3]["value"];
+    assert_eq!(update["after"]["score"], json!({"decimal": "2.25"}));
+    let delete = &records[4]["value"];
+    assert_eq!(delete["before"]["id"], 2);
+    assert_eq!(delete["after"], Json::Null);
+    assert_eq!(records[8]["value"]["after"]["id"], 30);
+
+    // The offsets topic holds the connector's position, written in the same transactions.
+    let offsets = read_committed(&bootstrap, "siphon-offsets", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let key = siphon::offsets::offset_key(&db.name, &prefix);
+    let last = offsets
+        .records()
+        .filter(|r| r.key.as_deref() == Some(key.as_slice()))
+        .last()
+        .expect("an offset record for the connector");
+    let position = siphon::offsets::Position::from_json(last.value.as_deref().unwrap()).unwrap();
+    assert_eq!(position.source_name(), "postgres");
+    drop(_siphon);
+    db.drop().await;
+}
