@@ -10,6 +10,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
+use super::fault;
+
 /// One record to produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutRecord {
@@ -195,6 +197,7 @@ impl KafkaSink {
         let result = self.produce_all(records, offset).await;
         let result = match result {
             Ok(()) => {
+                fault::check("before_commit").await;
                 let p = self.producer.clone();
                 tokio::task::spawn_blocking(move || p.commit_transaction(TXN_TIMEOUT))
                     .await
@@ -223,9 +226,17 @@ impl KafkaSink {
         records: &[OutRecord],
         offset: &OutRecord,
     ) -> Result<(), KafkaSinkError> {
+        fault::check("before_produce").await;
+        self.produce(records).await?;
+        fault::check("after_data").await;
+        self.produce(std::slice::from_ref(offset)).await
+    }
+
+    /// Produces `records` and waits until the broker has them all.
+    async fn produce(&self, records: &[OutRecord]) -> Result<(), KafkaSinkError> {
         let id = &self.transactional_id;
-        let mut deliveries = Vec::with_capacity(records.len() + 1);
-        for r in records.iter().chain(std::iter::once(offset)) {
+        let mut deliveries = Vec::with_capacity(records.len());
+        for r in records {
             let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&r.topic);
             if let Some(k) = &r.key {
                 rec = rec.key(k.as_slice());

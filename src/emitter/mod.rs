@@ -6,6 +6,7 @@ mod avro_convert;
 pub mod avro_schema;
 pub mod avro_value;
 mod encoder;
+mod fault;
 pub mod json;
 pub mod kafka;
 mod pipeline;

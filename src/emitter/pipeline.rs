@@ -96,6 +96,7 @@ pub async fn run_kafka(
             value: Some(position.to_json()),
         };
         sink.write_transaction(&records, &offset).await?;
+        super::fault::check("after_commit").await;
         debug!(records = records.len(), "batch committed");
         committed.send_replace(Some(position));
     }
