@@ -307,3 +307,26 @@ async fn lost_connection_reconnects_and_resumes_without_loss() {
     running.stop().await;
     db.drop().await;
 }
+
+#[tokio::test]
+async fn snapshot_end_is_committed_even_when_the_last_table_is_empty() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY); INSERT INTO a VALUES (1);")
+        .await
+        .unwrap();
+    let running = Running::start(db.config(&[]), None);
+    let mut committed = running.committed.clone();
+    // Without the end of the snapshot committed, a restart would read `b` again in a new
+    // snapshot and deliver rows inserted meanwhile twice.
+    let position = wait_for("the snapshot's end to be committed", TIMEOUT, || {
+        let p = committed.borrow_and_update().clone();
+        async move { p.filter(|p| p.snapshot().is_none()) }
+    })
+    .await;
+    assert_eq!(position.source_name(), "postgres");
+    assert_eq!(running.count(), 1);
+    running.stop().await;
+    db.drop().await;
+}

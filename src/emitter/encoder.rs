@@ -64,6 +64,10 @@ pub fn avro_options(config: &ConnectorConfig) -> AvroOptions {
 
 /// The schemas and registry ids of one table version.
 struct Entry {
+    /// The table version the schemas were derived from. Versions are numbered per reader
+    /// session (a snapshot and the stream may both call different columns "version 1"), so a
+    /// cache hit is confirmed by comparing the columns, pointer first.
+    table: Arc<TableSchema>,
     topic: String,
     schemas: TableAvroSchemas,
     key_id: Option<u32>,
@@ -110,9 +114,11 @@ impl Encoder {
         topic_name(&self.prefix, table)
     }
 
-    async fn entry(&mut self, table: &TableSchema) -> Result<Arc<Entry>, EncoderError> {
+    async fn entry(&mut self, table: &Arc<TableSchema>) -> Result<Arc<Entry>, EncoderError> {
         let cache_key = (table.id.clone(), table.version);
-        if let Some(e) = self.tables.get(&cache_key) {
+        if let Some(e) = self.tables.get(&cache_key)
+            && (Arc::ptr_eq(&e.table, table) || e.table == *table)
+        {
             return Ok(Arc::clone(e));
         }
         let topic = self.topic(&table.id);
@@ -126,6 +132,7 @@ impl Encoder {
             .id(&format!("{topic}-value"), &schemas.value_json)
             .await?;
         let entry = Arc::new(Entry {
+            table: Arc::clone(table),
             topic,
             schemas,
             key_id,

@@ -142,13 +142,13 @@ pub async fn run_embedded(
                 Planned::Tombstone(e) => (e, true),
             };
             let topic = super::avro_schema::topic_name(&config.topic_prefix, &event.table.id);
-            let cache_key = (event.table.id.clone(), event.table.version);
-            let s = match schemas.get(&cache_key) {
+            // Keyed by the columns themselves: version numbers are per reader session.
+            let s = match schemas.get(&*event.table) {
                 Some(s) => s,
                 None => {
                     let s = table_schemas(&topic, &event.table, &opts)
                         .map_err(|e| EmitError::Encoder(e.into()))?;
-                    schemas.entry(cache_key).or_insert(s)
+                    schemas.entry((*event.table).clone()).or_insert(s)
                 }
             };
             let key = key_value(event, s)

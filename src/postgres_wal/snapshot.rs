@@ -159,11 +159,20 @@ pub async fn run(
         .batch_execute("COMMIT")
         .await
         .map_err(q("snapshot COMMIT"))?;
-    Ok(PgPosition {
+    let done = PgPosition {
         commit_lsn: stream_point,
         lsn: stream_point,
         snapshot: None,
+    };
+    // Commit the snapshot's end even when its last tables were empty: otherwise a restart
+    // would find the snapshot unfinished and read those tables again in a new snapshot.
+    out.send(ChangeBatch {
+        events: Vec::new(),
+        position: Position::Postgres(done.clone()),
     })
+    .await
+    .map_err(|_| PgError::DownstreamClosed)?;
+    Ok(done)
 }
 
 fn read_event(
