@@ -197,3 +197,49 @@ async fn python_avro_consumer_reads_debezium_events() {
     drop(_siphon);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn heartbeats_flow_when_nothing_is_captured() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = db.name.clone();
+    let config = format!(
+        r#"
+        [[connectors]]
+        name = "{name}"
+        [connectors.config]
+        "connector.class" = "postgres"
+        "database.hostname" = "{host}"
+        "database.port" = {port}
+        "database.user" = "postgres"
+        "database.dbname" = "{name}"
+        "topic.prefix" = "{prefix}"
+        "slot.name" = "{name}"
+        "publication.name" = "{name}"
+        "heartbeat.interval.ms" = 200
+        "#,
+        name = db.name,
+        host = db.host,
+        port = db.port,
+    );
+    let _siphon = start_siphon(&config, dir.path());
+    let topic = format!("__debezium-heartbeat.{prefix}");
+    let bootstrap = server(Server::Kafka);
+    wait_for("three heartbeats", TIMEOUT, || {
+        let (b, t) = (bootstrap.clone(), topic.clone());
+        async move {
+            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
+            (r.records().count() >= 3).then_some(())
+        }
+    })
+    .await;
+    let records = python_consume(&topic, 3);
+    assert_eq!(records[0]["key"], json!({ "serverName": prefix }));
+    let ts: Vec<i64> = records
+        .iter()
+        .map(|r| r["value"]["ts_ms"].as_i64().unwrap())
+        .collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "{ts:?}");
+    drop(_siphon);
+    db.drop().await;
+}

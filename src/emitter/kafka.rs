@@ -183,12 +183,12 @@ impl KafkaSink {
         Ok(())
     }
 
-    /// Writes `records`, then `offset` last, in one transaction, and commits. On error the
+    /// Writes `records`, then `offset` (if any) last, in one transaction, and commits. On error the
     /// transaction is aborted (when the producer still can) and the error returned.
     pub async fn write_transaction(
         &self,
         records: &[OutRecord],
-        offset: &OutRecord,
+        offset: Option<&OutRecord>,
     ) -> Result<(), KafkaSinkError> {
         let id = &self.transactional_id;
         self.producer
@@ -224,12 +224,15 @@ impl KafkaSink {
     async fn produce_all(
         &self,
         records: &[OutRecord],
-        offset: &OutRecord,
+        offset: Option<&OutRecord>,
     ) -> Result<(), KafkaSinkError> {
         fault::check("before_produce").await;
         self.produce(records).await?;
         fault::check("after_data").await;
-        self.produce(std::slice::from_ref(offset)).await
+        match offset {
+            Some(o) => self.produce(std::slice::from_ref(o)).await,
+            None => Ok(()),
+        }
     }
 
     /// Produces `records` and waits until the broker has them all.

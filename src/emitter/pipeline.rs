@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tracing::debug;
@@ -11,6 +12,7 @@ use tracing::debug;
 use super::avro_schema::table_schemas;
 use super::avro_value::{ConnectorMeta, envelope_value, key_value};
 use super::encoder::{Encoder, EncoderError, avro_options};
+use super::heartbeat::Heartbeat;
 use super::json::to_json;
 use super::kafka::{KafkaSink, KafkaSinkError, OutRecord};
 use super::records::{Planned, plan};
@@ -69,7 +71,8 @@ pub async fn run_kafka(
         .schema_registry_url
         .as_deref()
         .ok_or(EmitError::NoRegistry)?;
-    let mut encoder = Encoder::new(config, Arc::new(Registry::new(url)));
+    let registry = Arc::new(Registry::new(url));
+    let mut encoder = Encoder::new(config, Arc::clone(&registry));
     let mut sink = KafkaSink::connect(
         &kafka.bootstrap_servers,
         &format!("siphon-{}", config.name),
@@ -80,8 +83,39 @@ pub async fn run_kafka(
     .await?;
     sink.ensure_topics(&[(kafka.offsets_topic.clone(), true)])
         .await?;
+    let heartbeat = if config.heartbeat_interval_ms > 0 {
+        let hb = Heartbeat::new(&registry, &config.topic_prefix).await?;
+        sink.ensure_topics(&[(hb.topic().to_owned(), false)])
+            .await?;
+        Some(hb)
+    } else {
+        None
+    };
+    let mut ticker =
+        tokio::time::interval(Duration::from_millis(config.heartbeat_interval_ms.max(1)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let key = offset_key(&config.name, &config.topic_prefix);
-    while let Some(batch) = rx.recv().await {
+    let offset_record = |position: &Position| OutRecord {
+        topic: kafka.offsets_topic.clone(),
+        key: Some(key.clone()),
+        value: Some(position.to_json()),
+    };
+    loop {
+        let batch = tokio::select! {
+            batch = rx.recv() => match batch {
+                Some(b) => b,
+                None => return Ok(()),
+            },
+            _ = ticker.tick(), if heartbeat.is_some() => {
+                if let Some(hb) = &heartbeat {
+                    // The heartbeat travels with the current offset, as Debezium's does.
+                    let record = hb.record(now_us() / 1000)?;
+                    let current = committed.borrow().clone();
+                    sink.write_transaction(&[record], current.as_ref().map(offset_record).as_ref()).await?;
+                }
+                continue;
+            }
+        };
         let (planned, position) = planned(batch, config.tombstones_on_delete);
         let now = now_us();
         let mut records = Vec::with_capacity(planned.len());
@@ -90,17 +124,12 @@ pub async fn run_kafka(
         }
         let topics: Vec<(String, bool)> = encoder.topics().map(|t| (t.to_owned(), false)).collect();
         sink.ensure_topics(&topics).await?;
-        let offset = OutRecord {
-            topic: kafka.offsets_topic.clone(),
-            key: Some(key.clone()),
-            value: Some(position.to_json()),
-        };
-        sink.write_transaction(&records, &offset).await?;
+        sink.write_transaction(&records, Some(&offset_record(&position)))
+            .await?;
         super::fault::check("after_commit").await;
         debug!(records = records.len(), "batch committed");
         committed.send_replace(Some(position));
     }
-    Ok(())
 }
 
 /// Without Kafka: JSON lines (`{"topic", "key", "value"}`) to stdout or a file, flushed, then
