@@ -304,6 +304,27 @@ fn substitute_env(value: &str, get: &impl Fn(&str) -> Option<String>) -> Result<
     Ok(out)
 }
 
+/// Resolves `${env:NAME}` references in a connector map (the REST API stores the map as
+/// given and resolves it whenever it validates or starts the connector), naming every key
+/// whose reference cannot be resolved; such values are left as they were.
+pub fn resolve_env_refs(
+    map: &BTreeMap<String, String>,
+    get: impl Fn(&str) -> Option<String>,
+) -> (BTreeMap<String, String>, ConfigErrors) {
+    let mut problems = ConfigErrors::default();
+    let resolved = map
+        .iter()
+        .map(|(key, value)| match substitute_env(value, &get) {
+            Ok(v) => (key.clone(), v),
+            Err(msg) => {
+                problems.push(key.as_str(), msg);
+                (key.clone(), value.clone())
+            }
+        })
+        .collect();
+    (resolved, problems)
+}
+
 /// One `[[connectors]]` entry before validation: a name and Debezium's flat string map.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -579,6 +600,18 @@ mod tests {
         );
         assert!(err.to_string().contains("`M` is not set"), "{err}");
         assert_eq!(cfg.connectors[0].config["database.password"], "secret");
+    }
+
+    #[test]
+    fn env_refs_in_an_api_map_are_resolved_or_named() {
+        let map: BTreeMap<String, String> = [("a", "${env:PW}"), ("b", "${env:NOPE}"), ("c", "x")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (resolved, problems) = resolve_env_refs(&map, env(&[("PW", "secret")]));
+        assert_eq!(resolved["a"], "secret");
+        assert_eq!(resolved["b"], "${env:NOPE}");
+        assert_eq!(problems.keys(), ["b"]);
     }
 
     #[test]

@@ -130,16 +130,17 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
             data_dir = %cfg.service.data_dir.display(),
             "siphon starting"
         );
-        let runtime = Runtime::new(cfg.service);
-        for connector in cfg.connectors {
-            if let Err(e) = runtime.start(connector) {
-                error!(error = %e, "connector not started");
+        let runtime = match Runtime::boot(cfg.service, cfg.connectors).await {
+            Ok(rt) => rt,
+            Err(e) => {
+                error!(error = %e, "cannot load the connectors");
+                return ExitCode::FAILURE;
             }
-        }
+        };
         runtime.run_until(shutdown_signal()).await;
         info!("siphon stopped");
-    });
-    ExitCode::SUCCESS
+        ExitCode::SUCCESS
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

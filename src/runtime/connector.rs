@@ -9,6 +9,8 @@ use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, error, info, info_span, warn};
 
 use super::backoff::backoff_delay;
+use super::meter::meter;
+use super::metrics::ConnectorMetrics;
 use super::status::{ConnectorState, ConnectorStatus};
 use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
 use crate::emitter::{EmitError, run_embedded, run_kafka};
@@ -75,8 +77,8 @@ pub async fn committed_position(
     }
 }
 
-/// Reports the reader's reconnects in the connector's status.
-struct StatusObserver(Arc<Mutex<ConnectorStatus>>);
+/// Reports the reader's reconnects in the connector's status and error count.
+struct StatusObserver(Arc<Mutex<ConnectorStatus>>, Arc<ConnectorMetrics>);
 
 impl postgres_wal::ReaderObserver for StatusObserver {
     fn streaming(&self) {
@@ -84,6 +86,7 @@ impl postgres_wal::ReaderObserver for StatusObserver {
             ConnectorStatus::new(ConnectorState::Running);
     }
     fn retrying(&self, error: &PgError) {
+        self.1.error();
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = ConnectorStatus {
             state: ConnectorState::Restarting,
             trace: Some(error.to_string()),
@@ -96,6 +99,7 @@ async fn run_once(
     config: &Arc<ConnectorConfig>,
     service: &Arc<ServiceConfig>,
     status: &Arc<Mutex<ConnectorStatus>>,
+    metrics: &Arc<ConnectorMetrics>,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), TaskError> {
     if config.class != ConnectorClass::Postgres {
@@ -105,10 +109,20 @@ async fn run_once(
     info!(position = ?resume, "starting from the committed position");
     // The queue bound, in batches, is the backpressure between reader and emitter.
     let depth = (config.max_queue_size / config.max_batch_size).max(2) as usize;
-    let (tx, rx) = mpsc::channel(depth);
+    let (tx, metered_rx) = mpsc::channel(depth);
+    // The meter holds one batch of its own, so its hand-off to the emitter is unbuffered.
+    let (metered_tx, rx) = mpsc::channel(1);
     let (commit_tx, commit_rx) = watch::channel(resume.clone());
+    let meter = tokio::spawn(meter(
+        config.topic_prefix.clone(),
+        Arc::clone(metrics),
+        metered_rx,
+        metered_tx,
+        commit_tx.subscribe(),
+    ));
+    let _meter = AbortOnDrop(meter);
     let reader_config = Arc::clone(config);
-    let observer = StatusObserver(Arc::clone(status));
+    let observer = StatusObserver(Arc::clone(status), Arc::clone(metrics));
     let mut reader = tokio::spawn(
         async move {
             postgres_wal::run_resilient(&reader_config, resume, tx, commit_rx, &observer).await
@@ -149,11 +163,21 @@ async fn run_once(
     }
 }
 
+/// Ends the meter with the run, whichever way `run_once` returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs a connector until `stop` says so or it fails definitively, keeping `status` current.
 pub async fn supervise(
     config: Arc<ConnectorConfig>,
     service: Arc<ServiceConfig>,
     status: Arc<Mutex<ConnectorStatus>>,
+    metrics: Arc<ConnectorMetrics>,
     mut stop: watch::Receiver<bool>,
 ) {
     let span = info_span!("connector", name = %config.name, class = config.class.name());
@@ -162,7 +186,7 @@ pub async fn supervise(
         let mut attempt = 0u32;
         loop {
             set(ConnectorStatus::new(ConnectorState::Running));
-            let result = run_once(&config, &service, &status, &mut stop).await;
+            let result = run_once(&config, &service, &status, &metrics, &mut stop).await;
             if *stop.borrow() {
                 set(ConnectorStatus::new(ConnectorState::Stopped));
                 info!("connector stopped");
@@ -175,6 +199,7 @@ pub async fn supervise(
                     return;
                 }
                 Err(e) if e.is_transient() => {
+                    metrics.error();
                     let delay = backoff_delay(attempt, Duration::from_millis(500), Duration::from_secs(60));
                     warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error; restarting from the committed position");
                     set(ConnectorStatus::new(ConnectorState::Restarting));
@@ -185,6 +210,7 @@ pub async fn supervise(
                     }
                 }
                 Err(e) => {
+                    metrics.error();
                     error!(error = %e, "connector failed");
                     set(ConnectorStatus::failed(&e, e.hint()));
                     return;

@@ -1,118 +1,271 @@
 //! Connector runtime: one supervised task per connector (reader → bounded channel → emitter →
 //! ack), with Kafka Connect's states. Transient errors restart a connector from its committed
-//! position with capped exponential backoff; definite ones set FAILED with a trace. Pause,
-//! resume and the REST API arrive with issue #5.
+//! position with capped exponential backoff; definite ones set FAILED with a trace. The
+//! operations of the REST API (create, reconfigure, pause, resume, stop, restart, delete,
+//! offsets) live in `ops` and `offsets_ops`; API-managed configs persist through `store`.
 
 mod backoff;
 mod channel;
 mod connector;
+mod meter;
+pub mod metrics;
+mod offsets_ops;
+mod ops;
 mod status;
+mod store;
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 pub use backoff::backoff_delay;
 pub use channel::{BatchSender, Closed};
 pub use connector::{TaskError, committed_position};
-pub use status::{ConnectorState, ConnectorStatus};
+pub use metrics::{ConnectorMetrics, MetricsSnapshot};
+pub use offsets_ops::{OffsetsView, PartitionOffset};
+pub use status::{
+    ConnectorInfo, ConnectorState, ConnectorStatus, HIDDEN, StateInfo, StatusInfo, TargetState,
+    TaskId, TaskStateInfo, hide_secrets,
+};
+pub use store::{ConfigStore, StoreError, StoredConnector};
 
-use crate::config::{ConnectorConfig, ServiceConfig};
+use crate::config::{ConfigErrors, ConnectorConfig, ServiceConfig, resolve_env_refs};
+use crate::offsets::OffsetError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("connector `{0}` already exists")]
+    #[error("Connector {0} already exists")]
     AlreadyExists(String),
+    #[error("Connector {0} not found")]
+    NotFound(String),
+    #[error("Connector {name} has no task {task}; it has one task, 0")]
+    UnknownTask { name: String, task: u32 },
+    /// Kafka Connect's wording, so scripts matching it keep working.
+    #[error(
+        "Connector configuration is invalid and contains the following {} error(s):\n{}",
+        .0.0.len(),
+        .0
+    )]
+    Invalid(ConfigErrors),
+    #[error(
+        "Connector {name} is {state}: its offsets can only be changed while it is STOPPED \
+         (PUT /connectors/{name}/stop)"
+    )]
+    NotStopped { name: String, state: ConnectorState },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("siphon is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Offsets(#[from] OffsetError),
+    #[error("writing the offsets: {0}")]
+    OffsetsWrite(String),
 }
 
-struct Running {
-    status: Arc<Mutex<ConnectorStatus>>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+/// Validates a connector map as the REST API receives it: `${env:NAME}` references resolved,
+/// then Debezium's keys checked. Every problem is reported, each naming its key.
+pub fn validate_config(
+    name: &str,
+    raw: &BTreeMap<String, String>,
+) -> Result<ConnectorConfig, ConfigErrors> {
+    let (resolved, mut problems) = resolve_env_refs(raw, |k| std::env::var(k).ok());
+    match ConnectorConfig::from_map(name, &resolved) {
+        Ok(c) if problems.is_empty() => Ok(c),
+        Ok(_) => Err(problems),
+        Err(e) => {
+            problems.extend(e);
+            Err(problems)
+        }
+    }
 }
+
+struct Task {
+    stop: watch::Sender<bool>,
+    join: JoinHandle<()>,
+}
+
+struct Entry {
+    /// The map as given (unresolved `${env:}` references, secrets included).
+    raw: BTreeMap<String, String>,
+    config: Arc<ConnectorConfig>,
+    target: TargetState,
+    /// Kept in the config store (created or changed over the API); `connectors.toml`
+    /// entries are not, the file declares them.
+    persisted: bool,
+    status: Arc<Mutex<ConnectorStatus>>,
+    metrics: Arc<ConnectorMetrics>,
+    task: Option<Task>,
+}
+
+impl Entry {
+    fn new(
+        raw: BTreeMap<String, String>,
+        config: ConnectorConfig,
+        target: TargetState,
+        persisted: bool,
+    ) -> Self {
+        Entry {
+            raw,
+            config: Arc::new(config),
+            target,
+            persisted,
+            status: Arc::new(Mutex::new(ConnectorStatus::new(ConnectorState::Unassigned))),
+            metrics: Arc::new(ConnectorMetrics::new()),
+            task: None,
+        }
+    }
+
+    /// The state to report: the task's, unless the user paused or stopped the connector.
+    fn reported(&self) -> ConnectorStatus {
+        match self.target {
+            TargetState::Paused => ConnectorStatus::new(ConnectorState::Paused),
+            TargetState::Stopped => ConnectorStatus::new(ConnectorState::Stopped),
+            TargetState::Running => lock(&self.status).clone(),
+        }
+    }
+
+    fn stored(&self) -> StoredConnector {
+        StoredConnector {
+            name: self.config.name.clone(),
+            config: self.raw.clone(),
+            state: self.target,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How long a stopping task may take to commit what it has in flight.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Holds every connector of this process and its status.
 pub struct Runtime {
     service: Arc<ServiceConfig>,
-    connectors: Mutex<BTreeMap<String, Running>>,
+    store: ConfigStore,
+    worker_id: String,
+    /// Serializes the operations that change connectors (each may wait for a task to stop).
+    ops: tokio::sync::Mutex<()>,
+    entries: Mutex<BTreeMap<String, Entry>>,
+    closing: AtomicBool,
 }
 
 impl Runtime {
     pub fn new(service: ServiceConfig) -> Self {
         Runtime {
+            store: ConfigStore::for_service(&service),
+            worker_id: worker_id(&service.api_bind),
             service: Arc::new(service),
-            connectors: Mutex::new(BTreeMap::new()),
+            ops: tokio::sync::Mutex::new(()),
+            entries: Mutex::new(BTreeMap::new()),
+            closing: AtomicBool::new(false),
         }
+    }
+
+    /// Loads the connectors persisted by the API, then applies `from_file` (the connectors of
+    /// `connectors.toml`, which win over a stored connector of the same name), and starts
+    /// every connector whose target state is RUNNING.
+    pub async fn boot(
+        service: ServiceConfig,
+        from_file: Vec<ConnectorConfig>,
+    ) -> Result<Self, RuntimeError> {
+        let rt = Runtime::new(service);
+        for stored in rt.store.load().await? {
+            if from_file.iter().any(|c| c.name == stored.name) {
+                warn!(connector = %stored.name, "connectors.toml declares this connector: its file config replaces the one stored over the API");
+                continue;
+            }
+            match validate_config(&stored.name, &stored.config) {
+                Ok(config) => {
+                    let mut entry = Entry::new(stored.config, config, stored.state, true);
+                    if entry.target == TargetState::Running {
+                        rt.spawn(&mut entry, ConnectorState::Unassigned);
+                    }
+                    info!(connector = %stored.name, state = ?stored.state, "connector restored");
+                    lock(&rt.entries).insert(stored.name, entry);
+                }
+                // E.g. an `${env:}` variable that is no longer set: keep it stored, report it.
+                Err(problems) => {
+                    error!(connector = %stored.name, %problems, "stored connector config is invalid; not started")
+                }
+            }
+        }
+        for config in from_file {
+            rt.start(config)?;
+        }
+        Ok(rt)
     }
 
     pub fn service(&self) -> &ServiceConfig {
         &self.service
     }
 
-    /// Registers and starts a connector (must be called inside a Tokio runtime).
+    /// How this process names itself in statuses (Kafka Connect's `worker_id`).
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// Registers and starts a connector without persisting it (a `connectors.toml` entry).
     pub fn start(&self, config: ConnectorConfig) -> Result<(), RuntimeError> {
-        let mut connectors = self
-            .connectors
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if connectors.contains_key(&config.name) {
+        let mut entries = lock(&self.entries);
+        if entries.contains_key(&config.name) {
             return Err(RuntimeError::AlreadyExists(config.name));
         }
-        let status = Arc::new(Mutex::new(ConnectorStatus::new(ConnectorState::Unassigned)));
-        let (stop, stop_rx) = watch::channel(false);
         let name = config.name.clone();
-        let task = tokio::spawn(connector::supervise(
-            Arc::new(config),
+        let mut entry = Entry::new(config.raw.clone(), config, TargetState::Running, false);
+        self.spawn(&mut entry, ConnectorState::Unassigned);
+        entries.insert(name, entry);
+        Ok(())
+    }
+
+    /// Starts the entry's task (must be called inside a Tokio runtime).
+    fn spawn(&self, entry: &mut Entry, initial: ConnectorState) {
+        *lock(&entry.status) = ConnectorStatus::new(initial);
+        let (stop, stop_rx) = watch::channel(false);
+        let join = tokio::spawn(connector::supervise(
+            Arc::clone(&entry.config),
             Arc::clone(&self.service),
-            Arc::clone(&status),
+            Arc::clone(&entry.status),
+            Arc::clone(&entry.metrics),
             stop_rx,
         ));
-        connectors.insert(name, Running { status, stop, task });
-        Ok(())
+        entry.task = Some(Task { stop, join });
     }
 
     /// The status of every connector, by name.
     pub fn statuses(&self) -> BTreeMap<String, ConnectorStatus> {
-        let connectors = self
-            .connectors
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        connectors
+        lock(&self.entries)
             .iter()
-            .map(|(name, r)| {
-                let s = r
-                    .status
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone();
-                (name.clone(), s)
-            })
+            .map(|(name, e)| (name.clone(), e.reported()))
             .collect()
     }
 
     /// Runs until `shutdown` resolves, then stops every connector, letting each commit what
-    /// it has in flight (bounded by a timeout).
+    /// it has in flight (bounded by a timeout). Operations in progress finish first; later
+    /// ones are refused.
     pub async fn run_until(&self, shutdown: impl Future<Output = ()>) {
         shutdown.await;
         info!("shutting down");
-        let running: Vec<(String, Running)> = std::mem::take(
-            &mut *self
-                .connectors
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
-        .into_iter()
-        .collect();
-        for (_, r) in &running {
-            let _ = r.stop.send(true);
+        self.closing.store(true, Ordering::SeqCst);
+        let _ops = self.ops.lock().await;
+        let tasks: Vec<(String, Task)> = lock(&self.entries)
+            .iter_mut()
+            .filter_map(|(name, e)| Some((name.clone(), e.task.take()?)))
+            .collect();
+        for (_, t) in &tasks {
+            let _ = t.stop.send(true);
         }
-        for (name, r) in running {
-            match tokio::time::timeout(Duration::from_secs(30), r.task).await {
+        for (name, t) in tasks {
+            match tokio::time::timeout(STOP_TIMEOUT, t.join).await {
                 Ok(_) => info!(connector = %name, "connector stopped"),
                 Err(_) => warn!(connector = %name, "connector did not stop within 30 s"),
             }
@@ -120,79 +273,31 @@ impl Runtime {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(name: &str, class: &str, extra: &[(&str, &str)]) -> ConnectorConfig {
-        let mut map: BTreeMap<String, String> = [
-            ("connector.class", class),
-            ("database.hostname", "127.0.0.1"),
-            ("database.user", "u"),
-            ("topic.prefix", "p"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        if class == "postgres" {
-            map.insert("database.dbname".into(), "d".into());
-        } else {
-            map.insert("database.server.id".into(), "5".into());
-        }
-        ConnectorConfig::from_map(name, &map).unwrap()
-    }
-
-    async fn wait_for_state(rt: &Runtime, name: &str, state: ConnectorState) -> ConnectorStatus {
-        for _ in 0..500 {
-            let s = rt.statuses()[name].clone();
-            if s.state == state {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("{name} never reached {state}: {:?}", rt.statuses()[name]);
-    }
-
-    #[tokio::test]
-    async fn a_class_without_reader_fails_with_a_trace() {
-        let rt = Runtime::new(ServiceConfig::default());
-        rt.start(config("a", "mysql", &[])).unwrap();
-        let s = wait_for_state(&rt, "a", ConnectorState::Failed).await;
-        assert!(
-            s.trace.as_deref().unwrap().contains("no mysql reader"),
-            "{s:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn unreachable_database_is_transient_and_restarts() {
-        let dir = tempfile::tempdir().unwrap();
-        let service = ServiceConfig {
-            data_dir: dir.path().to_owned(),
-            ..ServiceConfig::default()
-        };
-        let rt = Runtime::new(service);
-        // Nothing listens on port 1: connection refused, which is worth retrying.
-        rt.start(config("pg", "postgres", &[("database.port", "1")]))
-            .unwrap();
-        wait_for_state(&rt, "pg", ConnectorState::Restarting).await;
-        rt.run_until(async {}).await;
-    }
-
-    #[tokio::test]
-    async fn names_are_unique() {
-        let rt = Runtime::new(ServiceConfig::default());
-        rt.start(config("a", "mysql", &[])).unwrap();
-        assert!(
-            matches!(rt.start(config("a", "mysql", &[])), Err(RuntimeError::AlreadyExists(n)) if n == "a")
-        );
-    }
-
-    #[tokio::test]
-    async fn run_until_returns_on_shutdown() {
-        let rt = Runtime::new(ServiceConfig::default());
-        rt.run_until(async {}).await;
-        assert!(rt.statuses().is_empty());
+/// Stops a task, waiting (bounded) for it to commit what it has in flight.
+async fn halt(task: Task) {
+    let _ = task.stop.send(true);
+    let abort = task.join.abort_handle();
+    if tokio::time::timeout(STOP_TIMEOUT, task.join).await.is_err() {
+        warn!("connector task did not stop within 30 s; aborting it");
+        abort.abort();
     }
 }
+
+/// `host:port` of the API, with the machine's name for a wildcard address.
+fn worker_id(api_bind: &str) -> String {
+    let (host, port) = api_bind.rsplit_once(':').unwrap_or((api_bind, "8083"));
+    let wildcard = matches!(host, "0.0.0.0" | "[::]" | "::" | "");
+    if !wildcard {
+        return api_bind.to_owned();
+    }
+    let name = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{name}:{port}")
+}
+
+#[cfg(test)]
+mod tests;
