@@ -454,11 +454,30 @@ impl ChangeEvent {
     }
 }
 
+/// Debezium's transaction metadata records (`<topic.prefix>.transaction`), when
+/// `provide.transaction.metadata` is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxMarker {
+    Begin {
+        id: String,
+        ts_us: i64,
+    },
+    End {
+        id: String,
+        ts_us: i64,
+        event_count: u64,
+        /// Events per table (`schema.table`), in order of first appearance.
+        data_collections: Vec<(String, u64)>,
+    },
+}
+
 /// Events handed from a reader to the emitter, tagged with the source position after the last
 /// one: committing the batch makes that position the resume point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeBatch {
     pub events: Vec<ChangeEvent>,
+    /// Transaction boundaries among these events (empty unless transaction metadata is on).
+    pub markers: Vec<TxMarker>,
     pub position: Position,
 }
 

@@ -99,6 +99,7 @@ async fn python_avro_consumer_reads_debezium_events() {
         "slot.name" = "{name}"
         "publication.name" = "{name}"
         "poll.interval.ms" = 20
+        "provide.transaction.metadata" = true
         "#,
         name = db.name,
         host = db.host,
@@ -168,6 +169,32 @@ async fn python_avro_consumer_reads_debezium_events() {
     assert_eq!(source["snapshot"], "false");
     assert!(source["lsn"].as_i64().unwrap() > 0 && source["txId"].as_i64().is_some());
     assert!(insert["ts_ms"].as_i64().unwrap() >= source["ts_ms"].as_i64().unwrap());
+
+    // Transaction metadata: the block in each streamed event, BEGIN/END in their topic.
+    let tx = &insert["transaction"];
+    let tx_id = tx["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (
+            tx["total_order"].as_i64(),
+            tx["data_collection_order"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        records[0]["value"]["transaction"],
+        Json::Null,
+        "snapshot reads have none"
+    );
+    let markers = python_consume(&format!("{prefix}.transaction"), 2);
+    assert_eq!(markers[0]["key"], json!({ "id": tx_id }));
+    assert_eq!(markers[0]["value"]["status"], "BEGIN");
+    assert_eq!(markers[1]["value"]["status"], "END");
+    // Source changes: insert, update, delete and the key change (one change, two events).
+    assert_eq!(markers[1]["value"]["event_count"], 4);
+    assert_eq!(
+        markers[1]["value"]["data_collections"],
+        json!([{ "data_collection": "public.customers", "event_count": 4 }])
+    );
 
     let read = &records[0]["value"];
     assert_eq!(read["op"], "r");

@@ -330,3 +330,68 @@ async fn snapshot_end_is_committed_even_when_the_last_table_is_empty() {
     running.stop().await;
     db.drop().await;
 }
+
+#[tokio::test]
+async fn transaction_metadata_blocks_and_markers() {
+    use siphon::event::TxMarker;
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY);")
+        .await
+        .unwrap();
+    let running = Running::start(
+        db.config(&[
+            ("provide.transaction.metadata", "true"),
+            ("snapshot.mode", "never"),
+        ]),
+        None,
+    );
+    wait_for("the slot", TIMEOUT, || {
+        let db = &db;
+        async move { db.confirmed_flush().await }
+    })
+    .await;
+    client
+        .batch_execute("BEGIN; INSERT INTO a VALUES (1); INSERT INTO b VALUES (1); INSERT INTO a VALUES (2); COMMIT;")
+        .await
+        .unwrap();
+    let markers = wait_for("BEGIN and END", TIMEOUT, || {
+        running.assert_alive();
+        let m = running.markers.lock().unwrap().clone();
+        async move { (m.len() >= 2).then_some(m) }
+    })
+    .await;
+    let events = running.events.lock().unwrap().clone();
+    let TxMarker::Begin { id, .. } = &markers[0] else {
+        panic!("{markers:?}")
+    };
+    let orders: Vec<(u64, u64)> = events
+        .iter()
+        .map(|e| {
+            let t = e.transaction.as_ref().unwrap();
+            assert_eq!(&t.id, id);
+            (t.total_order, t.data_collection_order)
+        })
+        .collect();
+    assert_eq!(orders, [(1, 1), (2, 1), (3, 2)]);
+    assert!(id.contains(':'), "Debezium's <xid>:<lsn> form: {id}");
+    match &markers[1] {
+        TxMarker::End {
+            id: end_id,
+            event_count,
+            data_collections,
+            ..
+        } => {
+            assert_eq!(end_id, id);
+            assert_eq!(*event_count, 3);
+            assert_eq!(
+                data_collections,
+                &[("public.a".to_owned(), 2), ("public.b".to_owned(), 1)]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    running.stop().await;
+    db.drop().await;
+}

@@ -13,6 +13,7 @@ pub mod kafka;
 mod pipeline;
 pub mod records;
 pub mod registry;
+pub mod txmeta;
 
 pub use encoder::{Encoder, EncoderError, avro_options};
 pub use pipeline::{EmitError, run_embedded, run_kafka};

@@ -17,8 +17,9 @@ use super::json::to_json;
 use super::kafka::{KafkaSink, KafkaSinkError, OutRecord};
 use super::records::{Planned, plan};
 use super::registry::Registry;
+use super::txmeta::{TxTopic, marker_json, transaction_topic};
 use crate::config::{ConnectorConfig, EmbeddedSink, KafkaConfig, ServiceConfig};
-use crate::event::ChangeBatch;
+use crate::event::{ChangeBatch, TxMarker};
 use crate::offsets::{FileOffsetStore, OffsetError, Position, offset_key};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,12 +51,12 @@ fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-fn planned(batch: ChangeBatch, tombstones: bool) -> (Vec<Planned>, Position) {
+fn planned(batch: ChangeBatch, tombstones: bool) -> (Vec<Planned>, Vec<TxMarker>, Position) {
     let mut out = Vec::with_capacity(batch.events.len());
     for e in batch.events {
         plan(e, tombstones, &mut out);
     }
-    (out, batch.position)
+    (out, batch.markers, batch.position)
 }
 
 /// Writes batches to Kafka, each in one transaction with its offset record, until the
@@ -91,6 +92,13 @@ pub async fn run_kafka(
     } else {
         None
     };
+    let tx_topic = if config.provide_transaction_metadata {
+        let t = TxTopic::new(&registry, &config.topic_prefix).await?;
+        sink.ensure_topics(&[(t.topic().to_owned(), false)]).await?;
+        Some(t)
+    } else {
+        None
+    };
     let mut ticker =
         tokio::time::interval(Duration::from_millis(config.heartbeat_interval_ms.max(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -116,9 +124,14 @@ pub async fn run_kafka(
                 continue;
             }
         };
-        let (planned, position) = planned(batch, config.tombstones_on_delete);
+        let (planned, markers, position) = planned(batch, config.tombstones_on_delete);
         let now = now_us();
-        let mut records = Vec::with_capacity(planned.len());
+        let mut records = Vec::with_capacity(planned.len() + markers.len());
+        if let Some(t) = &tx_topic {
+            for m in &markers {
+                records.push(t.record(m)?);
+            }
+        }
         for p in &planned {
             records.push(encoder.encode(p, now).await?);
         }
@@ -163,8 +176,14 @@ pub async fn run_embedded(
     };
     let mut schemas = std::collections::HashMap::new();
     while let Some(batch) = rx.recv().await {
-        let (planned, position) = planned(batch, config.tombstones_on_delete);
+        let (planned, markers, position) = planned(batch, config.tombstones_on_delete);
         let now = now_us();
+        for m in &markers {
+            let (key, value) = marker_json(m);
+            let topic = transaction_topic(&config.topic_prefix);
+            let line = serde_json::json!({ "topic": topic, "key": key, "value": value });
+            writeln!(out, "{line}").map_err(EmitError::Sink)?;
+        }
         for p in &planned {
             let (event, tombstone) = match p {
                 Planned::Event(e) => (e, false),

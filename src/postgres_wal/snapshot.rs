@@ -140,9 +140,13 @@ pub async fn run(
                 lsn: stream_point,
                 snapshot: Some(progress.clone()),
             });
-            out.send(ChangeBatch { events, position })
-                .await
-                .map_err(|_| PgError::DownstreamClosed)?;
+            out.send(ChangeBatch {
+                events,
+                markers: Vec::new(),
+                position,
+            })
+            .await
+            .map_err(|_| PgError::DownstreamClosed)?;
             if !more {
                 break;
             }
@@ -168,6 +172,7 @@ pub async fn run(
     // would find the snapshot unfinished and read those tables again in a new snapshot.
     out.send(ChangeBatch {
         events: Vec::new(),
+        markers: Vec::new(),
         position: Position::Postgres(done.clone()),
     })
     .await

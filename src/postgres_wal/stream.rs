@@ -17,7 +17,7 @@ use super::pgoutput::{
 };
 use super::relations::{RelationCache, WireColumn, build_table};
 use crate::config::ConnectorConfig;
-use crate::event::{ChangeBatch, ChangeEvent};
+use crate::event::{ChangeBatch, ChangeEvent, TxInfo, TxMarker};
 use crate::offsets::{PgPosition, Position};
 use crate::runtime::BatchSender;
 
@@ -30,6 +30,34 @@ struct OpenTx {
     skip_through: Option<u64>,
     /// The whole transaction was committed before: drop it.
     skip_all: bool,
+    /// Captured changes so far, counting skipped ones, so the transaction block's orders
+    /// stay the same across a restart inside the transaction.
+    total: u64,
+    /// Captured changes per table, in order of first appearance.
+    per_table: Vec<(String, u64)>,
+}
+
+impl OpenTx {
+    /// Debezium's PostgreSQL transaction id: `<xid>:<commit LSN>`.
+    fn id(&self) -> String {
+        format!("{}:{}", self.xid, self.commit_lsn)
+    }
+
+    /// Counts a change of `table`; returns (total order, order within the table), from 1.
+    fn count(&mut self, table: &str) -> (u64, u64) {
+        self.total += 1;
+        let n = match self.per_table.iter_mut().find(|(t, _)| t == table) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.per_table.push((table.to_owned(), 1));
+                1
+            }
+        };
+        (self.total, n)
+    }
 }
 
 /// State of one streaming session.
@@ -43,6 +71,7 @@ pub struct Streamer<'a> {
     out: &'a mut BatchSender,
     committed: watch::Receiver<Option<Position>>,
     batch: Vec<ChangeEvent>,
+    markers: Vec<TxMarker>,
     batch_started: Option<Instant>,
     /// Position after the last event in `batch`.
     batch_point: Option<(u64, u64)>,
@@ -73,6 +102,7 @@ impl<'a> Streamer<'a> {
             out,
             committed,
             batch: Vec::new(),
+            markers: Vec::new(),
             batch_started: None,
             batch_point: None,
             sent: None,
@@ -157,13 +187,27 @@ impl<'a> Streamer<'a> {
                     commit_ts_us: pg_epoch_micros_to_unix_micros(commit_time_micros),
                     skip_through,
                     skip_all,
+                    total: 0,
+                    per_table: Vec::new(),
                 });
             }
             ReplicationEvent::Commit { lsn, .. } => {
                 let tx = self.tx.take();
                 let commit_lsn = tx.as_ref().map_or(lsn.0, |t| t.commit_lsn);
                 self.last_commit_lsn = Some(commit_lsn);
-                if tx.is_some_and(|t| !t.skip_all) && !self.batch.is_empty() {
+                let Some(tx) = tx.filter(|t| !t.skip_all) else {
+                    return Ok(());
+                };
+                if self.config.provide_transaction_metadata && tx.total > 0 {
+                    self.markers.push(TxMarker::End {
+                        id: tx.id(),
+                        ts_us: tx.commit_ts_us,
+                        event_count: tx.total,
+                        data_collections: tx.per_table.clone(),
+                    });
+                    self.batch_started.get_or_insert_with(Instant::now);
+                }
+                if !self.batch.is_empty() || !self.markers.is_empty() {
                     self.batch_point = Some((commit_lsn, commit_lsn));
                     if self.batch.len() >= self.config.max_batch_size as usize {
                         self.flush().await?;
@@ -263,13 +307,13 @@ impl<'a> Streamer<'a> {
             &ChangeContext<'_>,
         ) -> Result<ChangeEvent, PgError>,
     {
-        let Some(tx) = &self.tx else {
+        let Some(tx) = &mut self.tx else {
             return Err(PgError::Protocol(format!(
                 "change at {} outside a transaction",
                 format_lsn(lsn)
             )));
         };
-        if tx.skip_all || tx.skip_through.is_some_and(|s| lsn <= s) {
+        if tx.skip_all {
             return Ok(());
         }
         let table = match self.relations.get(rel_id) {
@@ -282,6 +326,21 @@ impl<'a> Streamer<'a> {
                 )));
             }
         };
+        let (total_order, table_order) = tx.count(&table.schema.id.to_string());
+        if tx.skip_through.is_some_and(|s| lsn <= s) {
+            return Ok(());
+        }
+        let metadata = self.config.provide_transaction_metadata.then(|| TxInfo {
+            id: tx.id(),
+            total_order,
+            data_collection_order: table_order,
+        });
+        if metadata.is_some() && total_order == 1 {
+            self.markers.push(TxMarker::Begin {
+                id: tx.id(),
+                ts_us: tx.commit_ts_us,
+            });
+        }
         let ctx = ChangeContext {
             db: &self.db,
             commit_ts_us: tx.commit_ts_us,
@@ -289,7 +348,8 @@ impl<'a> Streamer<'a> {
             lsn,
             last_commit_lsn: self.last_commit_lsn,
         };
-        let event = make(table, &ctx)?;
+        let mut event = make(table, &ctx)?;
+        event.transaction = metadata;
         let commit_lsn = tx.commit_lsn;
         self.batch.push(event);
         self.batch_started.get_or_insert_with(Instant::now);
@@ -307,17 +367,22 @@ impl<'a> Streamer<'a> {
         let Some((commit_lsn, lsn)) = self.batch_point.take() else {
             return Ok(());
         };
-        if self.batch.is_empty() {
+        if self.batch.is_empty() && self.markers.is_empty() {
             return Ok(());
         }
         let events = std::mem::take(&mut self.batch);
+        let markers = std::mem::take(&mut self.markers);
         let position = Position::Postgres(PgPosition {
             commit_lsn,
             lsn,
             snapshot: None,
         });
         self.out
-            .send(ChangeBatch { events, position })
+            .send(ChangeBatch {
+                events,
+                markers,
+                position,
+            })
             .await
             .map_err(|_| PgError::DownstreamClosed)?;
         self.sent = Some((commit_lsn, lsn));

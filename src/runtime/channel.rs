@@ -56,6 +56,7 @@ mod tests {
         let p = Position::Postgres(PgPosition::after_commit(9));
         s.send(ChangeBatch {
             events: vec![],
+            markers: vec![],
             position: p.clone(),
         })
         .await
@@ -66,6 +67,7 @@ mod tests {
         let err = s
             .send(ChangeBatch {
                 events: vec![],
+                markers: vec![],
                 position: p,
             })
             .await;

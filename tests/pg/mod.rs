@@ -170,6 +170,8 @@ pub struct Running {
     pub reader: JoinHandle<Result<(), siphon::postgres_wal::PgError>>,
     committer: JoinHandle<()>,
     pub events: Arc<Mutex<Vec<ChangeEvent>>>,
+    /// Transaction markers, in the order the batches carried them.
+    pub markers: Arc<Mutex<Vec<siphon::event::TxMarker>>>,
     pub committed: watch::Receiver<Option<Position>>,
 }
 
@@ -198,9 +200,12 @@ impl Running {
             .await
         });
         let sink = Arc::clone(&events);
+        let markers: Arc<Mutex<Vec<siphon::event::TxMarker>>> = Arc::default();
+        let marker_sink = Arc::clone(&markers);
         let committer = tokio::spawn(async move {
             while let Some(batch) = rx.recv().await {
                 sink.lock().unwrap().extend(batch.events);
+                marker_sink.lock().unwrap().extend(batch.markers);
                 if commit_tx.send(Some(batch.position)).is_err() {
                     break;
                 }
@@ -210,6 +215,7 @@ impl Running {
             reader,
             committer,
             events,
+            markers,
             committed: commit_rx,
         }
     }

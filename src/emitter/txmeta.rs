@@ -1,0 +1,209 @@
+//! Debezium's transaction metadata topic, `<topic.prefix>.transaction`: a BEGIN record when a
+//! transaction's first captured change is written and an END record with its event counts
+//! per table, keyed by the transaction id.
+
+use apache_avro::Schema;
+use apache_avro::types::Value as Avro;
+use apache_avro::writer::datum::GenericDatumWriter;
+use serde_json::{Value as Json, json};
+
+use super::encoder::EncoderError;
+use super::kafka::OutRecord;
+use super::registry::{Registry, frame};
+use crate::event::TxMarker;
+
+const KEY_SCHEMA: &str = r#"{"type":"record","name":"TransactionMetadataKey","namespace":"io.debezium.connector.common","fields":[{"name":"id","type":"string"}],"connect.name":"io.debezium.connector.common.TransactionMetadataKey"}"#;
+const VALUE_SCHEMA: &str = r#"{"type":"record","name":"TransactionMetadataValue","namespace":"io.debezium.connector.common","fields":[{"name":"status","type":"string"},{"name":"id","type":"string"},{"name":"event_count","type":["null","long"],"default":null},{"name":"data_collections","type":["null",{"type":"array","items":{"type":"record","name":"ConnectDefault","namespace":"io.confluent.connect.avro","fields":[{"name":"data_collection","type":"string"},{"name":"event_count","type":"long"}]}}],"default":null},{"name":"ts_ms","type":"long"}],"connect.name":"io.debezium.connector.common.TransactionMetadataValue"}"#;
+
+pub fn transaction_topic(prefix: &str) -> String {
+    format!("{prefix}.transaction")
+}
+
+/// The fields a marker record carries.
+struct Fields<'a> {
+    status: &'static str,
+    id: &'a str,
+    ts_us: i64,
+    event_count: Option<u64>,
+    data_collections: Option<&'a [(String, u64)]>,
+}
+
+fn fields(marker: &TxMarker) -> Fields<'_> {
+    match marker {
+        TxMarker::Begin { id, ts_us } => Fields {
+            status: "BEGIN",
+            id,
+            ts_us: *ts_us,
+            event_count: None,
+            data_collections: None,
+        },
+        TxMarker::End {
+            id,
+            ts_us,
+            event_count,
+            data_collections,
+        } => Fields {
+            status: "END",
+            id,
+            ts_us: *ts_us,
+            event_count: Some(*event_count),
+            data_collections: Some(data_collections),
+        },
+    }
+}
+
+/// A marker as Debezium's JSON (embedded sink).
+pub fn marker_json(marker: &TxMarker) -> (Json, Json) {
+    let Fields {
+        status,
+        id,
+        ts_us,
+        event_count: count,
+        data_collections: collections,
+    } = fields(marker);
+    let collections = collections.map(|c| {
+        c.iter()
+            .map(|(t, n)| json!({"data_collection": t, "event_count": n}))
+            .collect::<Vec<_>>()
+    });
+    (
+        json!({ "id": id }),
+        json!({
+            "status": status,
+            "id": id,
+            "event_count": count,
+            "data_collections": collections,
+            "ts_ms": ts_us.div_euclid(1000),
+        }),
+    )
+}
+
+pub struct TxTopic {
+    topic: String,
+    key: (Schema, u32),
+    value: (Schema, u32),
+}
+
+fn encode(topic: &str, schema: &Schema, value: Avro) -> Result<Vec<u8>, EncoderError> {
+    let err = |e: apache_avro::Error| EncoderError::Avro {
+        topic: topic.to_owned(),
+        message: e.to_string(),
+    };
+    GenericDatumWriter::builder(schema)
+        .build()
+        .map_err(err)?
+        .write_value_to_vec(value)
+        .map_err(err)
+}
+
+impl TxTopic {
+    pub async fn new(registry: &Registry, prefix: &str) -> Result<Self, EncoderError> {
+        let topic = transaction_topic(prefix);
+        let parse = |json: &str| {
+            Schema::parse_str(json).map_err(|e| EncoderError::Avro {
+                topic: topic.clone(),
+                message: e.to_string(),
+            })
+        };
+        let (ks, vs) = (parse(KEY_SCHEMA)?, parse(VALUE_SCHEMA)?);
+        let key_id = registry.id(&format!("{topic}-key"), KEY_SCHEMA).await?;
+        let value_id = registry.id(&format!("{topic}-value"), VALUE_SCHEMA).await?;
+        Ok(TxTopic {
+            topic,
+            key: (ks, key_id),
+            value: (vs, value_id),
+        })
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    pub fn record(&self, marker: &TxMarker) -> Result<OutRecord, EncoderError> {
+        let Fields {
+            status,
+            id,
+            ts_us,
+            event_count: count,
+            data_collections: collections,
+        } = fields(marker);
+        let key = Avro::Record(vec![("id".into(), Avro::String(id.to_owned()))]);
+        let count = match count {
+            Some(n) => Avro::Union(
+                1,
+                Box::new(Avro::Long(i64::try_from(n).unwrap_or(i64::MAX))),
+            ),
+            None => Avro::Union(0, Box::new(Avro::Null)),
+        };
+        let collections = match collections {
+            Some(c) => Avro::Union(
+                1,
+                Box::new(Avro::Array(
+                    c.iter()
+                        .map(|(t, n)| {
+                            Avro::Record(vec![
+                                ("data_collection".into(), Avro::String(t.clone())),
+                                (
+                                    "event_count".into(),
+                                    Avro::Long(i64::try_from(*n).unwrap_or(i64::MAX)),
+                                ),
+                            ])
+                        })
+                        .collect(),
+                )),
+            ),
+            None => Avro::Union(0, Box::new(Avro::Null)),
+        };
+        let value = Avro::Record(vec![
+            ("status".into(), Avro::String(status.into())),
+            ("id".into(), Avro::String(id.to_owned())),
+            ("event_count".into(), count),
+            ("data_collections".into(), collections),
+            ("ts_ms".into(), Avro::Long(ts_us.div_euclid(1000))),
+        ]);
+        Ok(OutRecord {
+            topic: self.topic.clone(),
+            key: Some(frame(self.key.1, &encode(&self.topic, &self.key.0, key)?)),
+            value: Some(frame(
+                self.value.1,
+                &encode(&self.topic, &self.value.0, value)?,
+            )),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_marker_json_has_counts_per_table() {
+        let (key, value) = marker_json(&TxMarker::End {
+            id: "571:53195832".into(),
+            ts_us: 1_500_000,
+            event_count: 3,
+            data_collections: vec![("public.a".into(), 2), ("public.b".into(), 1)],
+        });
+        assert_eq!(key, json!({"id": "571:53195832"}));
+        assert_eq!(value["status"], "END");
+        assert_eq!(value["ts_ms"], 1500);
+        assert_eq!(
+            value["data_collections"][1],
+            json!({"data_collection": "public.b", "event_count": 1})
+        );
+        let (_, begin) = marker_json(&TxMarker::Begin {
+            id: "1:2".into(),
+            ts_us: 0,
+        });
+        assert_eq!(
+            (begin["status"].as_str(), &begin["event_count"]),
+            (Some("BEGIN"), &Json::Null)
+        );
+    }
+
+    #[test]
+    fn schemas_parse() {
+        Schema::parse_str(KEY_SCHEMA).unwrap();
+        Schema::parse_str(VALUE_SCHEMA).unwrap();
+    }
+}
