@@ -7,6 +7,7 @@
 
 mod connector;
 mod problems;
+mod toml_map;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -105,6 +106,19 @@ pub struct ServiceConfig {
     pub converter: Converter,
     #[serde(default)]
     pub embedded_sink: EmbeddedSink,
+    /// REST API bearer token; with it (or basic credentials) set, every endpoint but `GET /`
+    /// needs authentication.
+    #[serde(default, deserialize_with = "secret_opt")]
+    pub api_auth_token: Option<Secret>,
+    /// REST API basic authentication user (with `api_basic_password`).
+    #[serde(default)]
+    pub api_basic_user: Option<String>,
+    #[serde(default, deserialize_with = "secret_opt")]
+    pub api_basic_password: Option<Secret>,
+}
+
+fn secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(Secret::new))
 }
 
 fn default_api_bind() -> String {
@@ -128,6 +142,9 @@ impl Default for ServiceConfig {
             schema_registry_url: None,
             converter: Converter::Avro,
             embedded_sink: EmbeddedSink::Stdout,
+            api_auth_token: None,
+            api_basic_user: None,
+            api_basic_password: None,
         }
     }
 }
@@ -174,6 +191,16 @@ impl ServiceConfig {
                 }
             }
         }
+        // Set and empty means "off", so a deployment can clear a file setting.
+        if let Some(v) = get("SIPHON_API_TOKEN") {
+            self.api_auth_token = (!v.is_empty()).then(|| Secret::new(v));
+        }
+        if let Some(v) = get("SIPHON_API_BASIC_USER") {
+            self.api_basic_user = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = get("SIPHON_API_BASIC_PASSWORD") {
+            self.api_basic_password = (!v.is_empty()).then(|| Secret::new(v));
+        }
         if let Some(v) = get("SIPHON_SCHEMA_REGISTRY_URL") {
             self.schema_registry_url = (!v.trim().is_empty()).then_some(v);
         }
@@ -195,6 +222,7 @@ impl ServiceConfig {
         if let Err(p) = self.api_addr() {
             problems.add(p);
         }
+        self.validate_auth(&mut problems);
         if self.data_dir.as_os_str().is_empty() {
             problems.push("service.data_dir", "must not be empty");
         }
@@ -240,6 +268,36 @@ impl ServiceConfig {
             }
         }
         problems.into_result()
+    }
+}
+
+impl ServiceConfig {
+    fn validate_auth(&self, problems: &mut ConfigErrors) {
+        if self
+            .api_auth_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().is_empty())
+        {
+            problems.push("service.api_auth_token", "must not be empty");
+        }
+        match (&self.api_basic_user, &self.api_basic_password) {
+            (Some(u), _) if u.is_empty() || u.contains(':') => problems.push(
+                "service.api_basic_user",
+                "must be non-empty and must not contain `:`",
+            ),
+            (Some(_), None) => problems.push(
+                "service.api_basic_password",
+                "required with api_basic_user (or SIPHON_API_BASIC_PASSWORD)",
+            ),
+            (None, Some(_)) => problems.push(
+                "service.api_basic_user",
+                "required with api_basic_password (or SIPHON_API_BASIC_USER)",
+            ),
+            (Some(_), Some(p)) if p.expose().is_empty() => {
+                problems.push("service.api_basic_password", "must not be empty")
+            }
+            _ => {}
+        }
     }
 }
 
@@ -330,7 +388,7 @@ pub fn resolve_env_refs(
 #[serde(deny_unknown_fields)]
 pub struct RawConnector {
     pub name: String,
-    #[serde(deserialize_with = "connector::string_map")]
+    #[serde(deserialize_with = "toml_map::string_map")]
     pub config: BTreeMap<String, String>,
 }
 
@@ -456,6 +514,29 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!((s.log.as_str(), s.log_format), ("debug", LogFormat::Json));
         s.validate().unwrap();
+    }
+
+    #[test]
+    fn api_auth_settings_come_from_file_or_env_and_are_checked() {
+        let cfg =
+            FileConfig::parse("[service]\napi_auth_token = \"t0k\"\napi_basic_user = \"admin\"\n")
+                .unwrap();
+        assert_eq!(cfg.service.api_auth_token.as_ref().unwrap().expose(), "t0k");
+        assert!(!format!("{:?}", cfg.service).contains("t0k"));
+        let err = cfg.service.validate().unwrap_err();
+        assert_eq!(err.keys(), ["service.api_basic_password"]);
+        let mut s = ServiceConfig::default();
+        s.apply_env(env(&[
+            ("SIPHON_API_BASIC_USER", "a"),
+            ("SIPHON_API_BASIC_PASSWORD", "p"),
+            ("SIPHON_API_TOKEN", ""),
+        ]))
+        .unwrap();
+        assert_eq!(s.api_basic_password.as_ref().unwrap().expose(), "p");
+        assert!(s.api_auth_token.is_none());
+        s.validate().unwrap();
+        s.api_basic_user = Some("a:b".into());
+        assert_eq!(s.validate().unwrap_err().keys(), ["service.api_basic_user"]);
     }
 
     #[test]

@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tracing::{error, info};
 
+use siphon::api::AppState;
 use siphon::config::{Config, ConfigErrors, FileConfig, LogFormat};
 use siphon::runtime::Runtime;
 
@@ -130,14 +133,43 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
             data_dir = %cfg.service.data_dir.display(),
             "siphon starting"
         );
+        // Validated with the rest of the configuration.
+        let addr = match cfg.service.api_addr() {
+            Ok(a) => a,
+            Err(e) => {
+                error!(error = %e, "bad API address");
+                return ExitCode::FAILURE;
+            }
+        };
         let runtime = match Runtime::boot(cfg.service, cfg.connectors).await {
-            Ok(rt) => rt,
+            Ok(rt) => Arc::new(rt),
             Err(e) => {
                 error!(error = %e, "cannot load the connectors");
                 return ExitCode::FAILURE;
             }
         };
-        runtime.run_until(shutdown_signal()).await;
+        let (stop_api, mut api_stopping) = tokio::sync::watch::channel(false);
+        let api = tokio::spawn(siphon::api::serve(
+            addr,
+            AppState::new(Arc::clone(&runtime)),
+            async move {
+                let _ = api_stopping.wait_for(|stop| *stop).await;
+            },
+        ));
+        // The API stops taking requests first; then the connectors commit and stop.
+        runtime
+            .run_until(async {
+                shutdown_signal().await;
+                let _ = stop_api.send(true);
+            })
+            .await;
+        let abort = api.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(10), api)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
         info!("siphon stopped");
         ExitCode::SUCCESS
     })

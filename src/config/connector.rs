@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use regex::{Regex, RegexBuilder};
-use serde::{Deserialize, Deserializer};
 
 use super::problems::ConfigErrors;
 use super::{check_topic_name, is_http_url};
@@ -34,6 +33,15 @@ impl ConnectorClass {
             "mongodb" | "io.debezium.connector.mongodb.MongoDbConnector" => ConnectorClass::MongoDb,
             _ => return None,
         })
+    }
+
+    /// Every setting this class reads (its family's keys), for the validate endpoint.
+    pub fn known_keys(self) -> Vec<&'static str> {
+        let family = self.family();
+        KEYS.iter()
+            .filter(|(_, f)| f.contains(&family))
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// The plugin name of `GET /connector-plugins` and `source.connector`.
@@ -784,36 +792,6 @@ fn slot_name(r: &mut Reader<'_>) -> String {
         );
     }
     name.to_owned()
-}
-
-/// Deserializes a TOML table of scalars into Debezium's string map: numbers and booleans are
-/// written as text, arrays of strings are joined with commas (the list syntax Debezium uses).
-pub(crate) fn string_map<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<String, String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Scalar {
-        S(String),
-        I(i64),
-        F(f64),
-        B(bool),
-        L(Vec<String>),
-    }
-    let raw: BTreeMap<String, Scalar> = BTreeMap::deserialize(d)?;
-    Ok(raw
-        .into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Scalar::S(s) => s,
-                Scalar::I(i) => i.to_string(),
-                Scalar::F(f) => f.to_string(),
-                Scalar::B(b) => b.to_string(),
-                Scalar::L(l) => l.join(","),
-            };
-            (k, text)
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -1,0 +1,425 @@
+//! `GET /connector-plugins` and `PUT /connector-plugins/{type}/config/validate`, with Kafka
+//! Connect's response shapes and Debezium's class names.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value as JsonValue, json};
+
+use super::error::{ApiError, parse_json, string_map};
+use crate::config::{ConfigErrors, ConfigProblem, ConnectorClass, is_secret_key};
+use crate::runtime::{HIDDEN, validate_config};
+
+const CLASSES: [(ConnectorClass, &str); 4] = [
+    (
+        ConnectorClass::Postgres,
+        "io.debezium.connector.postgresql.PostgresConnector",
+    ),
+    (
+        ConnectorClass::MySql,
+        "io.debezium.connector.mysql.MySqlConnector",
+    ),
+    (
+        ConnectorClass::MariaDb,
+        "io.debezium.connector.mariadb.MariaDbConnector",
+    ),
+    (
+        ConnectorClass::MongoDb,
+        "io.debezium.connector.mongodb.MongoDbConnector",
+    ),
+];
+
+/// The plugin a path segment or `connector.class` names: the full class name, its simple
+/// name with or without `Connector` (Kafka Connect's aliases), or Siphon's short names.
+fn plugin(name: &str) -> Option<(ConnectorClass, &'static str)> {
+    let simple = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+    let simple = simple.strip_suffix("connector").unwrap_or(&simple);
+    let class = match simple {
+        "postgres" | "postgresql" => ConnectorClass::Postgres,
+        "mysql" => ConnectorClass::MySql,
+        "mariadb" => ConnectorClass::MariaDb,
+        "mongodb" => ConnectorClass::MongoDb,
+        _ => return None,
+    };
+    CLASSES.iter().copied().find(|(c, _)| *c == class)
+}
+
+/// `GET /connector-plugins`.
+pub async fn list() -> Json<JsonValue> {
+    let plugins: Vec<JsonValue> = CLASSES
+        .iter()
+        .map(|(_, class)| {
+            json!({ "class": class, "type": "source", "version": env!("CARGO_PKG_VERSION") })
+        })
+        .collect();
+    Json(JsonValue::Array(plugins))
+}
+
+/// Documentation of a setting: group, type, default, whether required, and what it does.
+struct Doc {
+    group: &'static str,
+    kind: &'static str,
+    default: &'static str,
+    required: bool,
+    text: &'static str,
+}
+
+const fn doc(
+    group: &'static str,
+    kind: &'static str,
+    default: &'static str,
+    text: &'static str,
+) -> Doc {
+    Doc {
+        group,
+        kind,
+        default,
+        required: false,
+        text,
+    }
+}
+
+const fn req(group: &'static str, kind: &'static str, text: &'static str) -> Doc {
+    Doc {
+        group,
+        kind,
+        default: "",
+        required: true,
+        text,
+    }
+}
+
+const GROUPS: [&str; 6] = [
+    "Common",
+    "Connection",
+    "Filters",
+    "Snapshot",
+    "Events",
+    "Other",
+];
+
+fn docs(key: &str) -> Option<Doc> {
+    Some(match key {
+        "name" => req("Common", "STRING", "Globally unique connector name."),
+        "connector.class" => req(
+            "Common",
+            "STRING",
+            "postgres, mysql, mariadb, mongodb or Debezium's class name.",
+        ),
+        "tasks.max" => doc(
+            "Common",
+            "INT",
+            "1",
+            "Accepted for compatibility; Siphon runs one task per connector.",
+        ),
+        "topic.prefix" => req(
+            "Common",
+            "STRING",
+            "Prefix of every topic the connector writes; also the source partition.",
+        ),
+        "database.hostname" => req("Connection", "STRING", "Database host."),
+        "database.port" => doc("Connection", "INT", "5432 / 3306", "Database port."),
+        "database.user" => req("Connection", "STRING", "Database user."),
+        "database.password" => doc(
+            "Connection",
+            "PASSWORD",
+            "",
+            "Database password; never shown.",
+        ),
+        "database.dbname" => req("Connection", "STRING", "PostgreSQL database to capture."),
+        "database.server.id" => req(
+            "Connection",
+            "LONG",
+            "MySQL/MariaDB replica server id, unique among replicas.",
+        ),
+        "mongodb.connection.string" => req(
+            "Connection",
+            "PASSWORD",
+            "MongoDB connection string; never shown.",
+        ),
+        "plugin.name" => doc(
+            "Connection",
+            "STRING",
+            "pgoutput",
+            "Logical decoding plugin; only pgoutput.",
+        ),
+        "slot.name" => doc("Connection", "STRING", "debezium", "Replication slot name."),
+        "slot.drop.on.stop" => doc(
+            "Connection",
+            "BOOLEAN",
+            "false",
+            "Drop the slot when the connector stops.",
+        ),
+        "publication.name" => doc(
+            "Connection",
+            "STRING",
+            "dbz_publication",
+            "Publication name.",
+        ),
+        "publication.autocreate.mode" => doc(
+            "Connection",
+            "STRING",
+            "all_tables",
+            "all_tables, filtered, disabled or no_tables.",
+        ),
+        "table.include.list"
+        | "table.exclude.list"
+        | "column.include.list"
+        | "column.exclude.list"
+        | "schema.include.list"
+        | "schema.exclude.list"
+        | "database.include.list"
+        | "database.exclude.list"
+        | "collection.include.list"
+        | "collection.exclude.list" => doc(
+            "Filters",
+            "LIST",
+            "",
+            "Comma-separated regular expressions matched against the whole qualified name.",
+        ),
+        "snapshot.mode" => doc(
+            "Snapshot",
+            "STRING",
+            "initial",
+            "When to snapshot: initial, always, initial_only, no_data, never, when_needed (MySQL: recovery).",
+        ),
+        "snapshot.fetch.size" => doc("Snapshot", "INT", "10240", "Rows per snapshot chunk."),
+        "snapshot.locking.mode" => doc(
+            "Snapshot",
+            "STRING",
+            "minimal",
+            "minimal, extended or none.",
+        ),
+        "max.batch.size" => doc(
+            "Events",
+            "INT",
+            "2048",
+            "Events per batch (one Kafka transaction).",
+        ),
+        "max.queue.size" => doc(
+            "Events",
+            "INT",
+            "8192",
+            "Events queued between reader and emitter.",
+        ),
+        "poll.interval.ms" => doc(
+            "Events",
+            "LONG",
+            "500",
+            "Longest wait before a partial batch is written.",
+        ),
+        "heartbeat.interval.ms" => doc(
+            "Events",
+            "LONG",
+            "0",
+            "Heartbeat record interval; 0 is off.",
+        ),
+        "provide.transaction.metadata" => doc(
+            "Events",
+            "BOOLEAN",
+            "false",
+            "Write BEGIN/END records to <prefix>.transaction.",
+        ),
+        "tombstones.on.delete" => doc(
+            "Events",
+            "BOOLEAN",
+            "true",
+            "Follow each delete with a tombstone.",
+        ),
+        "decimal.handling.mode" => doc("Events", "STRING", "precise", "precise, double or string."),
+        "time.precision.mode" => doc(
+            "Events",
+            "STRING",
+            "adaptive",
+            "adaptive, adaptive_time_microseconds or connect.",
+        ),
+        "hstore.handling.mode" => doc("Events", "STRING", "json", "json or map."),
+        "interval.handling.mode" => doc("Events", "STRING", "numeric", "numeric or string."),
+        "include.query" => doc(
+            "Events",
+            "BOOLEAN",
+            "false",
+            "Include the SQL statement in the source block.",
+        ),
+        "bigint.unsigned.handling.mode" => doc("Events", "STRING", "long", "long or precise."),
+        "capture.mode" => doc(
+            "Events",
+            "STRING",
+            "change_streams",
+            "change_streams or change_streams_update_full.",
+        ),
+        _ => return None,
+    })
+}
+
+/// One entry of `configs`: the definition and the value with its errors.
+fn config_info(key: &str, order: usize, value: Option<&String>, errors: Vec<String>) -> JsonValue {
+    let d = docs(key).unwrap_or(Doc {
+        group: "Other",
+        kind: "STRING",
+        default: "",
+        required: false,
+        text: "",
+    });
+    let shown = value.map(|v| {
+        if is_secret_key(key) {
+            HIDDEN.to_owned()
+        } else {
+            v.clone()
+        }
+    });
+    json!({
+        "definition": {
+            "name": key,
+            "type": d.kind,
+            "required": d.required,
+            "default_value": d.default,
+            "importance": if d.required { "HIGH" } else { "MEDIUM" },
+            "documentation": d.text,
+            "group": d.group,
+            "width": "NONE",
+            "display_name": key,
+            "dependents": [],
+            "order": order,
+        },
+        "value": {
+            "name": key,
+            "value": shown,
+            "recommended_values": [],
+            "errors": errors,
+            "visible": true,
+        }
+    })
+}
+
+/// Kafka Connect's `ConfigInfos` for a map: every known setting of the class, every key
+/// given, and every problem under its key.
+fn validation(
+    class: ConnectorClass,
+    class_name: &str,
+    map: &BTreeMap<String, String>,
+    mut problems: ConfigErrors,
+) -> JsonValue {
+    let name = map.get("name").cloned().unwrap_or_default();
+    if let Err(e) = validate_config(&name, map) {
+        problems.extend(e);
+    }
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ConfigProblem { key, message } in &problems.0 {
+        by_key.entry(key.clone()).or_default().push(message.clone());
+    }
+    let mut keys: Vec<String> = class.known_keys().into_iter().map(str::to_owned).collect();
+    for k in map.keys().chain(by_key.keys()) {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    let configs: Vec<JsonValue> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| config_info(k, i + 1, map.get(k), by_key.remove(k).unwrap_or_default()))
+        .collect();
+    json!({
+        "name": class_name,
+        "error_count": problems.0.len(),
+        "groups": GROUPS,
+        "configs": configs,
+    })
+}
+
+/// `PUT /connector-plugins/{type}/config/validate`: 200 with every problem, even when the
+/// config is invalid; 400 if `connector.class` names another plugin; 404 for an unknown one.
+pub async fn validate(Path(plugin_name): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+    let (class, class_name) = plugin(&plugin_name).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no connector plugin {plugin_name}; see GET /connector-plugins"
+        ))
+    })?;
+    let config: Map<String, JsonValue> = parse_json(&body)?;
+    let (mut map, problems) = string_map(config);
+    if let Some(given) = map.get("connector.class")
+        && plugin(given).map(|(c, _)| c) != Some(class)
+    {
+        return Err(ApiError::bad_request(format!(
+            "Included connector type {given} does not match request type {plugin_name}"
+        )));
+    }
+    map.entry("connector.class".to_owned())
+        .or_insert_with(|| class_name.to_owned());
+    Ok(Json(validation(class, class_name, &map, problems)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_setting_is_documented() {
+        for (class, _) in CLASSES {
+            for key in class.known_keys() {
+                assert!(docs(key).is_some(), "{key} has no documentation");
+            }
+        }
+    }
+
+    #[test]
+    fn plugin_names_and_aliases_resolve() {
+        for n in [
+            "io.debezium.connector.postgresql.PostgresConnector",
+            "PostgresConnector",
+            "Postgres",
+            "postgres",
+        ] {
+            assert_eq!(
+                plugin(n).map(|p| p.0),
+                Some(ConnectorClass::Postgres),
+                "{n}"
+            );
+        }
+        assert_eq!(
+            plugin("MariaDbConnector").map(|p| p.0),
+            Some(ConnectorClass::MariaDb)
+        );
+        assert!(plugin("FileStreamSource").is_none());
+    }
+
+    #[test]
+    fn validation_lists_every_problem_under_its_key() {
+        let map: BTreeMap<String, String> = [
+            ("name", "x"),
+            ("connector.class", "postgres"),
+            ("database.port", "no"),
+            ("slot.nmae", "s"),
+            ("database.password", "secret"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let v = validation(ConnectorClass::Postgres, "P", &map, ConfigErrors::default());
+        let configs = v["configs"].as_array().unwrap();
+        let errors: usize = configs
+            .iter()
+            .map(|c| c["value"]["errors"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(v["error_count"].as_u64().unwrap() as usize, errors);
+        let find = |k: &str| configs.iter().find(|c| c["value"]["name"] == k).unwrap();
+        for k in [
+            "database.port",
+            "slot.nmae",
+            "database.hostname",
+            "topic.prefix",
+            "database.dbname",
+            "database.user",
+        ] {
+            assert!(
+                !find(k)["value"]["errors"].as_array().unwrap().is_empty(),
+                "{k}"
+            );
+        }
+        assert_eq!(find("database.password")["value"]["value"], HIDDEN);
+        assert_eq!(find("slot.name")["definition"]["default_value"], "debezium");
+    }
+}
