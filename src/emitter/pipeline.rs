@@ -160,12 +160,13 @@ pub async fn run_embedded(
         version: env!("CARGO_PKG_VERSION").to_owned(),
         connector: config.class.name(),
     };
-    let mut out: Box<dyn Write + Send> = match service.embedded_sink {
-        EmbeddedSink::Stdout => Box::new(std::io::stdout()),
+    // The file is kept apart from the writer so it can be fsynced before the offset moves.
+    let file = match service.embedded_sink {
+        EmbeddedSink::Stdout => None,
         EmbeddedSink::File => {
             let dir = service.data_dir.join("events");
             std::fs::create_dir_all(&dir).map_err(EmitError::Sink)?;
-            Box::new(
+            Some(
                 std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
@@ -173,6 +174,12 @@ pub async fn run_embedded(
                     .map_err(EmitError::Sink)?,
             )
         }
+    };
+    let mut out: Box<dyn Write + Send> = match &file {
+        None => Box::new(std::io::stdout()),
+        Some(f) => Box::new(std::io::BufWriter::new(
+            f.try_clone().map_err(EmitError::Sink)?,
+        )),
     };
     let mut schemas = std::collections::HashMap::new();
     while let Some(batch) = rx.recv().await {
@@ -214,6 +221,9 @@ pub async fn run_embedded(
             writeln!(out, "{line}").map_err(EmitError::Sink)?;
         }
         out.flush().map_err(EmitError::Sink)?;
+        if let Some(f) = &file {
+            f.sync_data().map_err(EmitError::Sink)?;
+        }
         store.store(&config.name, &position)?;
         committed.send_replace(Some(position));
     }
