@@ -7,6 +7,7 @@ pub mod avro_schema;
 pub mod avro_value;
 mod encoder;
 mod fault;
+mod fixed_topic;
 pub mod heartbeat;
 pub mod json;
 pub mod kafka;

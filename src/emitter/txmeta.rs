@@ -2,14 +2,13 @@
 //! transaction's first captured change is written and an END record with its event counts
 //! per table, keyed by the transaction id.
 
-use apache_avro::Schema;
 use apache_avro::types::Value as Avro;
-use apache_avro::writer::datum::GenericDatumWriter;
 use serde_json::{Value as Json, json};
 
 use super::encoder::EncoderError;
+use super::fixed_topic::FixedTopic;
 use super::kafka::OutRecord;
-use super::registry::{Registry, frame};
+use super::registry::Registry;
 use crate::event::TxMarker;
 
 const KEY_SCHEMA: &str = r#"{"type":"record","name":"TransactionMetadataKey","namespace":"io.debezium.connector.common","fields":[{"name":"id","type":"string"}],"connect.name":"io.debezium.connector.common.TransactionMetadataKey"}"#;
@@ -78,45 +77,22 @@ pub fn marker_json(marker: &TxMarker) -> (Json, Json) {
     )
 }
 
-pub struct TxTopic {
-    topic: String,
-    key: (Schema, u32),
-    value: (Schema, u32),
-}
-
-fn encode(topic: &str, schema: &Schema, value: Avro) -> Result<Vec<u8>, EncoderError> {
-    let err = |e: apache_avro::Error| EncoderError::Avro {
-        topic: topic.to_owned(),
-        message: e.to_string(),
-    };
-    GenericDatumWriter::builder(schema)
-        .build()
-        .map_err(err)?
-        .write_value_to_vec(value)
-        .map_err(err)
-}
+pub struct TxTopic(FixedTopic);
 
 impl TxTopic {
     pub async fn new(registry: &Registry, prefix: &str) -> Result<Self, EncoderError> {
-        let topic = transaction_topic(prefix);
-        let parse = |json: &str| {
-            Schema::parse_str(json).map_err(|e| EncoderError::Avro {
-                topic: topic.clone(),
-                message: e.to_string(),
-            })
-        };
-        let (ks, vs) = (parse(KEY_SCHEMA)?, parse(VALUE_SCHEMA)?);
-        let key_id = registry.id(&format!("{topic}-key"), KEY_SCHEMA).await?;
-        let value_id = registry.id(&format!("{topic}-value"), VALUE_SCHEMA).await?;
-        Ok(TxTopic {
-            topic,
-            key: (ks, key_id),
-            value: (vs, value_id),
-        })
+        FixedTopic::new(
+            registry,
+            transaction_topic(prefix),
+            KEY_SCHEMA,
+            VALUE_SCHEMA,
+        )
+        .await
+        .map(TxTopic)
     }
 
     pub fn topic(&self) -> &str {
-        &self.topic
+        self.0.topic()
     }
 
     pub fn record(&self, marker: &TxMarker) -> Result<OutRecord, EncoderError> {
@@ -161,20 +137,14 @@ impl TxTopic {
             ("data_collections".into(), collections),
             ("ts_ms".into(), Avro::Long(ts_us.div_euclid(1000))),
         ]);
-        Ok(OutRecord {
-            topic: self.topic.clone(),
-            key: Some(frame(self.key.1, &encode(&self.topic, &self.key.0, key)?)),
-            value: Some(frame(
-                self.value.1,
-                &encode(&self.topic, &self.value.0, value)?,
-            )),
-        })
+        self.0.record(key, value)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use apache_avro::Schema;
 
     #[test]
     fn end_marker_json_has_counts_per_table() {
