@@ -127,6 +127,7 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
         }
     };
     rt.block_on(async move {
+        let shutdown = shutdown_signal();
         info!(
             version = env!("CARGO_PKG_VERSION"),
             sink = if cfg.service.kafka.is_some() { "kafka" } else { "embedded" },
@@ -159,7 +160,7 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
         // The API stops taking requests first; then the connectors commit and stop.
         runtime
             .run_until(async {
-                shutdown_signal().await;
+                shutdown.await;
                 let _ = stop_api.send(true);
             })
             .await;
@@ -175,30 +176,42 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
     })
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Registers the SIGINT and SIGTERM handlers now, so a signal that arrives while the
+/// connectors are still loading is not lost, and returns a future that resolves on either.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &'static str| {
+        let registered = signal(kind);
+        async move {
+            match registered {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(e) => {
+                    error!(error = %e, "cannot listen for {name}");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    };
+    let int = listen(SignalKind::interrupt(), "SIGINT");
+    let term = listen(SignalKind::terminate(), "SIGTERM");
+    async move {
+        tokio::select! {
+            _ = int => info!("SIGINT received"),
+            _ = term => info!("SIGTERM received"),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             error!(error = %e, "cannot listen for SIGINT");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => info!("SIGINT received"),
-        _ = term => info!("SIGTERM received"),
+        info!("SIGINT received");
     }
 }

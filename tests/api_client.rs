@@ -272,6 +272,26 @@ async fn api_connectors_come_back_after_a_restart_and_resume_from_their_offsets(
         .unwrap();
     assert_eq!(topics, json!({ name.clone(): {"topics": [topic]} }));
 
+    // A reset while STOPPED is a tombstone in the offsets topic: no position any more.
+    let r = http
+        .put(format!("{}/connectors/{name}/stop", siphon.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let r = http.delete(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let position = siphon::offsets::load_from_kafka(
+        &server(Server::Kafka),
+        "siphon-offsets",
+        &name,
+        &name,
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(position, None);
+
     let r = http
         .delete(format!("{}/connectors/{name}", siphon.url))
         .send()

@@ -145,6 +145,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Attempts at reading the stored connectors at start (about a minute in all).
+const BOOT_RETRIES: u32 = 8;
+
 /// How long a stopping task may take to commit what it has in flight.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -179,7 +182,22 @@ impl Runtime {
         from_file: Vec<ConnectorConfig>,
     ) -> Result<Self, RuntimeError> {
         let rt = Runtime::new(service);
-        for stored in rt.store.load().await? {
+        let mut attempt = 0;
+        let stored = loop {
+            match rt.store.load().await {
+                Ok(s) => break s,
+                // A broker that is still starting: wait a little rather than exit at once.
+                Err(e) if e.is_transient() && attempt < BOOT_RETRIES => {
+                    let delay =
+                        backoff_delay(attempt, Duration::from_millis(500), Duration::from_secs(10));
+                    warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "cannot read the stored connectors yet");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        for stored in stored {
             if from_file.iter().any(|c| c.name == stored.name) {
                 warn!(connector = %stored.name, "connectors.toml declares this connector: its file config replaces the one stored over the API");
                 continue;

@@ -56,6 +56,17 @@ pub enum StoreError {
     Write { topic: String, message: String },
 }
 
+impl StoreError {
+    /// Worth retrying: the broker may come back; a bad file will not fix itself.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Read { source, .. } => source.is_transient(),
+            StoreError::Write { .. } => true,
+            StoreError::Io { .. } | StoreError::Corrupt { .. } => false,
+        }
+    }
+}
+
 #[derive(Default, Serialize, Deserialize)]
 struct ConfigFile {
     connectors: Vec<StoredConnector>,
