@@ -5,44 +5,26 @@
 mod common;
 mod pg;
 
-use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use common::process::SiphonProcess;
 use common::{Server, server, wait_for};
 use pg::{TIMEOUT, TestDb};
 use serde_json::{Value as Json, json};
 use siphon::offsets::committed_reader::read_committed;
 
-struct Siphon(Child);
-
-impl Drop for Siphon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_siphon(config: &str, dir: &std::path::Path) -> Siphon {
-    let path = dir.join("connectors.toml");
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(config.as_bytes())
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_siphon"))
-        .args(["run", "--config"])
-        .arg(&path)
-        .env("SIPHON_KAFKA_BOOTSTRAP", server(Server::Kafka))
-        .env("SIPHON_SCHEMA_REGISTRY_URL", server(Server::Registry))
-        .env("SIPHON_DATA_DIR", dir)
-        .env("SIPHON_LOG", "info,siphon=debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(dir.join("siphon.log")).unwrap(),
-        ))
-        .spawn()
-        .unwrap();
-    Siphon(child)
+fn start_siphon(config: &str, dir: &std::path::Path) -> SiphonProcess {
+    let (kafka, registry) = (server(Server::Kafka), server(Server::Registry));
+    SiphonProcess::start(
+        dir,
+        config,
+        &[
+            ("SIPHON_KAFKA_BOOTSTRAP", kafka.as_str()),
+            ("SIPHON_SCHEMA_REGISTRY_URL", registry.as_str()),
+            ("SIPHON_LOG", "info,siphon=debug"),
+        ],
+    )
 }
 
 /// Records of `topic` decoded by the Python consumer.
@@ -85,26 +67,7 @@ async fn python_avro_consumer_reads_debezium_events() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let prefix = db.name.clone();
-    let config = format!(
-        r#"
-        [[connectors]]
-        name = "{name}"
-        [connectors.config]
-        "connector.class" = "postgres"
-        "database.hostname" = "{host}"
-        "database.port" = {port}
-        "database.user" = "postgres"
-        "database.dbname" = "{name}"
-        "topic.prefix" = "{prefix}"
-        "slot.name" = "{name}"
-        "publication.name" = "{name}"
-        "poll.interval.ms" = 20
-        "provide.transaction.metadata" = true
-        "#,
-        name = db.name,
-        host = db.host,
-        port = db.port,
-    );
+    let config = db.connector_toml(&prefix, "\"provide.transaction.metadata\" = true");
     let _siphon = start_siphon(&config, dir.path());
     let topic = format!("{prefix}.public.customers");
 
@@ -230,25 +193,7 @@ async fn heartbeats_flow_when_nothing_is_captured() {
     let db = TestDb::create().await;
     let dir = tempfile::tempdir().unwrap();
     let prefix = db.name.clone();
-    let config = format!(
-        r#"
-        [[connectors]]
-        name = "{name}"
-        [connectors.config]
-        "connector.class" = "postgres"
-        "database.hostname" = "{host}"
-        "database.port" = {port}
-        "database.user" = "postgres"
-        "database.dbname" = "{name}"
-        "topic.prefix" = "{prefix}"
-        "slot.name" = "{name}"
-        "publication.name" = "{name}"
-        "heartbeat.interval.ms" = 200
-        "#,
-        name = db.name,
-        host = db.host,
-        port = db.port,
-    );
+    let config = db.connector_toml(&prefix, "\"heartbeat.interval.ms\" = 200");
     let _siphon = start_siphon(&config, dir.path());
     let topic = format!("__debezium-heartbeat.{prefix}");
     let bootstrap = server(Server::Kafka);

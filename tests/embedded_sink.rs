@@ -4,35 +4,12 @@
 mod common;
 mod pg;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::process::SiphonProcess;
 use common::wait_for;
 use pg::TestDb;
 use serde_json::Value as Json;
-
-struct Siphon(Child);
-impl Drop for Siphon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(config: &std::path::Path, dir: &std::path::Path) -> Siphon {
-    Siphon(
-        Command::new(env!("CARGO_BIN_EXE_siphon"))
-            .args(["run", "--config"])
-            .arg(config)
-            .env_remove("SIPHON_KAFKA_BOOTSTRAP")
-            .env_remove("SIPHON_SCHEMA_REGISTRY_URL")
-            .env("SIPHON_DATA_DIR", dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
 
 /// The complete lines of the sink file (a read may catch the writer mid-line).
 fn lines(path: &std::path::Path) -> Vec<Json> {
@@ -55,41 +32,25 @@ async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("connectors.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-            [service]
-            embedded_sink = "file"
-            [[connectors]]
-            name = "{name}"
-            [connectors.config]
-            "connector.class" = "postgres"
-            "database.hostname" = "{host}"
-            "database.port" = {port}
-            "database.user" = "postgres"
-            "database.dbname" = "{name}"
-            "topic.prefix" = "local"
-            "slot.name" = "{name}"
-            "publication.name" = "{name}"
-            "poll.interval.ms" = 20
-            "#,
-            name = db.name,
-            host = db.host,
-            port = db.port,
-        ),
-    )
-    .unwrap();
+    let config = format!(
+        "[service]\nembedded_sink = \"file\"\n{}",
+        db.connector_toml("local", "")
+    );
     let events = dir.path().join(format!("events/{}.jsonl", db.name));
     let offsets = dir.path().join(format!("offsets/{}.json", db.name));
 
-    let first = start(&config, dir.path());
+    let first = SiphonProcess::start(dir.path(), &config, &[]);
     wait_for("the snapshot row", Duration::from_secs(60), || {
         let n = lines(&events).len();
         async move { (n >= 1).then_some(()) }
     })
     .await;
+    let before_delete: String = client
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let before_delete = siphon::postgres_wal::parse_lsn(&before_delete).unwrap();
     client
         .batch_execute("DELETE FROM t WHERE id = 1")
         .await
@@ -99,11 +60,22 @@ async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
         async move { (n >= 3).then_some(()) }
     })
     .await;
-    // The offset file follows the sink; a stop after it means nothing is written twice.
-    wait_for("the offset file", Duration::from_secs(30), || {
-        let ok = std::fs::read(&offsets).is_ok();
-        async move { ok.then_some(()) }
-    })
+    // The offset file follows the sink (at-least-once): once it is past the delete, a stop
+    // means nothing is written twice.
+    wait_for(
+        "the offset past the delete",
+        Duration::from_secs(30),
+        || {
+            let past = std::fs::read(&offsets)
+                .ok()
+                .and_then(|b| siphon::offsets::Position::from_json(&b).ok())
+                .is_some_and(|p| match p {
+                    siphon::offsets::Position::Postgres(p) => p.commit_lsn > before_delete,
+                    _ => false,
+                });
+            async move { past.then_some(()) }
+        },
+    )
     .await;
     drop(first);
 
@@ -111,7 +83,7 @@ async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
         .batch_execute("INSERT INTO t VALUES (2, 'b')")
         .await
         .unwrap();
-    let _second = start(&config, dir.path());
+    let _second = SiphonProcess::start(dir.path(), &config, &[]);
     let all = wait_for(
         "the insert after the restart",
         Duration::from_secs(60),

@@ -5,12 +5,11 @@
 mod common;
 mod pg;
 
-use std::io::Write;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::process::SiphonProcess;
 use common::{Server, server, wait_for};
 use pg::TestDb;
 use siphon::offsets::committed_reader::read_committed;
@@ -62,61 +61,14 @@ impl Switch {
     }
 }
 
-struct Siphon(Child);
-impl Drop for Siphon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(db: &TestDb, registry: &str, dir: &std::path::Path) -> Siphon {
+fn start(db: &TestDb, registry: &str, dir: &std::path::Path) -> SiphonProcess {
     let config = format!(
-        r#"
-        [service]
-        data_dir = "{data}"
-        schema_registry_url = "{registry}"
-        [service.kafka]
-        bootstrap_servers = "{bootstrap}"
-        offsets_topic = "{name}-offsets"
-        [[connectors]]
-        name = "{name}"
-        [connectors.config]
-        "connector.class" = "postgres"
-        "database.hostname" = "{host}"
-        "database.port" = {port}
-        "database.user" = "postgres"
-        "database.dbname" = "{name}"
-        "topic.prefix" = "{name}"
-        "slot.name" = "{name}"
-        "publication.name" = "{name}"
-        "poll.interval.ms" = 20
-        "#,
-        data = dir.display(),
+        "[service]\nschema_registry_url = \"{registry}\"\n[service.kafka]\nbootstrap_servers = \"{bootstrap}\"\noffsets_topic = \"{name}-offsets\"\n{connector}",
         bootstrap = server(Server::Kafka),
         name = db.name,
-        host = db.host,
-        port = db.port,
+        connector = db.connector_toml(&db.name, ""),
     );
-    let path = dir.join("connectors.toml");
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(config.as_bytes())
-        .unwrap();
-    Siphon(
-        Command::new(env!("CARGO_BIN_EXE_siphon"))
-            .args(["run", "--config"])
-            .arg(&path)
-            .env_remove("SIPHON_KAFKA_BOOTSTRAP")
-            .env_remove("SIPHON_SCHEMA_REGISTRY_URL")
-            .env("SIPHON_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.join("siphon.log")).unwrap(),
-            ))
-            .spawn()
-            .unwrap(),
-    )
+    SiphonProcess::start(dir, &config, &[])
 }
 
 async fn topic_count(topic: &str) -> usize {
@@ -124,10 +76,6 @@ async fn topic_count(topic: &str) -> usize {
         Ok(r) => r.records().count(),
         Err(_) => 0,
     }
-}
-
-fn log_text(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(dir.join("siphon.log")).unwrap_or_default()
 }
 
 #[tokio::test]
@@ -143,7 +91,7 @@ async fn registry_down_for_five_seconds_loses_nothing() {
         .unwrap();
     let switch = Switch::start(server(Server::Registry)).await;
     let dir = tempfile::tempdir().unwrap();
-    let _siphon = start(&db, &switch.addr, dir.path());
+    let siphon = start(&db, &switch.addr, dir.path());
     let (ta, tb) = (
         format!("{}.public.a", db.name),
         format!("{}.public.b", db.name),
@@ -164,7 +112,7 @@ async fn registry_down_for_five_seconds_loses_nothing() {
         "the emitter to hit the outage",
         Duration::from_secs(30),
         || {
-            let hit = log_text(dir.path()).contains("schema registry unavailable");
+            let hit = siphon.log().contains("schema registry unavailable");
             async move { hit.then_some(()) }
         },
     )
@@ -183,8 +131,12 @@ async fn registry_down_for_five_seconds_loses_nothing() {
     .await;
     assert_eq!(topic_count(&ta).await, 3, "no duplicate in a");
     assert_eq!(topic_count(&tb).await, 1, "no duplicate in b");
-    assert!(log_text(dir.path()).contains("restarting from the committed position"));
-    drop(_siphon);
+    assert!(
+        siphon
+            .log()
+            .contains("restarting from the committed position")
+    );
+    drop(siphon);
     db.drop().await;
 }
 
@@ -197,7 +149,7 @@ async fn incompatible_schema_change_fails_naming_the_subject() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let _siphon = start(&db, &server(Server::Registry), dir.path());
+    let siphon = start(&db, &server(Server::Registry), dir.path());
     let topic = format!("{}.public.t", db.name);
     wait_for("the first row", Duration::from_secs(60), || {
         let t = topic.clone();
@@ -212,7 +164,7 @@ async fn incompatible_schema_change_fails_naming_the_subject() {
         .await
         .unwrap();
     let log = wait_for("the connector to fail", Duration::from_secs(60), || {
-        let text = log_text(dir.path());
+        let text = siphon.log();
         async move { text.contains("connector failed").then_some(text) }
     })
     .await;
@@ -227,6 +179,6 @@ async fn incompatible_schema_change_fails_naming_the_subject() {
         1,
         "nothing of the refused version was written"
     );
-    drop(_siphon);
+    drop(siphon);
     db.drop().await;
 }

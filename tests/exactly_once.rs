@@ -19,10 +19,9 @@ mod common;
 mod pg;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::process::SiphonProcess;
 use common::{Server, server, unique_name, wait_for};
 use pg::TestDb;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -32,40 +31,6 @@ use siphon::offsets::committed_reader::read_committed;
 
 const PRELOADED: i64 = 10_000;
 const STREAMED: i64 = 10_000;
-
-fn spawn(config_path: &std::path::Path, fault: Option<&str>, log: &std::path::Path) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_siphon"));
-    cmd.args(["run", "--config"])
-        .arg(config_path)
-        .env("SIPHON_LOG", "info")
-        .env_remove("SIPHON_KAFKA_BOOTSTRAP")
-        .env_remove("SIPHON_SCHEMA_REGISTRY_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if let Some(f) = fault {
-        cmd.env("SIPHON_FAULT", f);
-    }
-    let mut child = cmd.spawn().unwrap();
-    // Copy stderr to the log file, and watch it for the fault line.
-    let stderr = child.stderr.take().unwrap();
-    let log = log.to_owned();
-    std::thread::spawn(move || {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = writeln!(file, "{line}");
-        }
-    });
-    child
-}
-
-fn sigkill(child: &mut Child) {
-    let _ = child.kill(); // SIGKILL on Unix
-    let _ = child.wait();
-}
 
 /// Every record librdkafka's read_committed consumer returns for `topic` (one partition).
 fn librdkafka_count(bootstrap: &str, topic: &str) -> usize {
@@ -109,46 +74,27 @@ async fn sigkill_at_every_transaction_step_loses_and_duplicates_nothing() {
     let bootstrap = server(Server::Kafka);
     let offsets_topic = format!("{}-offsets", db.name);
     let dir = tempfile::tempdir().unwrap();
-    let config_path = dir.path().join("connectors.toml");
-    std::fs::write(
-        &config_path,
-        format!(
-            r#"
-            [service]
-            data_dir = "{data}"
-            schema_registry_url = "{registry}"
-            [service.kafka]
-            bootstrap_servers = "{bootstrap}"
-            offsets_topic = "{offsets_topic}"
-            [[connectors]]
-            name = "{name}"
-            [connectors.config]
-            "connector.class" = "postgres"
-            "database.hostname" = "{host}"
-            "database.port" = {port}
-            "database.user" = "postgres"
-            "database.dbname" = "{name}"
-            "topic.prefix" = "{name}"
-            "slot.name" = "{name}"
-            "publication.name" = "{name}"
-            "snapshot.fetch.size" = 500
-            "max.batch.size" = 500
-            "poll.interval.ms" = 20
-            "#,
-            data = dir.path().display(),
-            registry = server(Server::Registry),
-            name = db.name,
-            host = db.host,
-            port = db.port,
+    let config = format!(
+        "[service]\nschema_registry_url = \"{}\"\n[service.kafka]\nbootstrap_servers = \"{bootstrap}\"\noffsets_topic = \"{offsets_topic}\"\n{}",
+        server(Server::Registry),
+        db.connector_toml(
+            &db.name,
+            "\"snapshot.fetch.size\" = 500\n\"max.batch.size\" = 500"
         ),
-    )
-    .unwrap();
+    );
     let log = dir.path().join("siphon.log");
+    let spawn = |fault: Option<&str>| {
+        SiphonProcess::start(
+            dir.path(),
+            &config,
+            &[("SIPHON_FAULT", fault.unwrap_or(""))],
+        )
+    };
     let topic = format!("{}.public.events", db.name);
 
     // The snapshot first, then a plain SIGKILL. (A snapshot interrupted mid-way resumes in a
     // new snapshot, which is at-least-once for rows changed meanwhile; see the README.)
-    let mut child = spawn(&config_path, None, &log);
+    let mut child = spawn(None);
     wait_for(
         "the snapshot in the topic",
         Duration::from_secs(120),
@@ -161,7 +107,7 @@ async fn sigkill_at_every_transaction_step_loses_and_duplicates_nothing() {
         },
     )
     .await;
-    sigkill(&mut child);
+    child.kill();
     client
         .batch_execute(&format!(
             "DO $$ BEGIN FOR i IN 0..49 LOOP \
@@ -178,7 +124,7 @@ async fn sigkill_at_every_transaction_step_loses_and_duplicates_nothing() {
         "before_produce:3",
         "after_commit:3",
     ] {
-        let mut child = spawn(&config_path, Some(fault), &log);
+        let mut child = spawn(Some(fault));
         let point = fault.split(':').next().unwrap();
         wait_for(&format!("fault {fault}"), Duration::from_secs(120), || {
             let reached = std::fs::read_to_string(&log)
@@ -187,14 +133,14 @@ async fn sigkill_at_every_transaction_step_loses_and_duplicates_nothing() {
             async move { reached.then_some(()) }
         })
         .await;
-        sigkill(&mut child);
+        child.kill();
         // Clear the marker so the next run's wait is not fooled by this one.
         let text = std::fs::read_to_string(&log).unwrap();
         std::fs::write(&log, text.replace("SIPHON_FAULT_REACHED", "(killed at)")).unwrap();
     }
 
     // A last run without faults finishes the job.
-    let mut child = spawn(&config_path, None, &log);
+    let mut child = spawn(None);
     let total = (PRELOADED + STREAMED) as usize;
     let result = wait_for(
         "every change in the topic",
@@ -208,7 +154,7 @@ async fn sigkill_at_every_transaction_step_loses_and_duplicates_nothing() {
         },
     )
     .await;
-    sigkill(&mut child);
+    child.kill();
 
     // Exactly once: every id once, no more.
     let mut seen: HashMap<i64, usize> = HashMap::new();

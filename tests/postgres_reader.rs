@@ -110,11 +110,7 @@ async fn restart_mid_stream_loses_and_repeats_nothing() {
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let first = Running::start_with(config.clone(), None, events.clone());
     // The slot exists once the reader streams: wait for it before changing data.
-    wait_for("the slot", TIMEOUT, || {
-        let db = &db;
-        async move { db.confirmed_flush().await }
-    })
-    .await;
+    db.wait_for_slot().await;
     // Changes go on while the reader is stopped and restarted.
     let writer = {
         let client = db.client().await;
@@ -174,11 +170,7 @@ async fn idle_slot_confirmed_flush_advances() {
         ]),
         None,
     );
-    let start = wait_for("the slot", TIMEOUT, || {
-        let db = &db;
-        async move { db.confirmed_flush().await }
-    })
-    .await;
+    let start = db.wait_for_slot().await;
     // Changes only outside the publication: nothing is captured, yet the slot must move.
     for i in 0..20 {
         client
@@ -262,11 +254,7 @@ async fn lost_connection_reconnects_and_resumes_without_loss() {
         db.config(&[("max.batch.size", "5"), ("snapshot.mode", "never")]),
         None,
     );
-    wait_for("the slot", TIMEOUT, || {
-        let db = &db;
-        async move { db.confirmed_flush().await }
-    })
-    .await;
+    db.wait_for_slot().await;
     let writer = {
         let client = db.client().await;
         tokio::spawn(async move { mixed_changes(&client, 20_000).await })
@@ -347,11 +335,7 @@ async fn transaction_metadata_blocks_and_markers() {
         ]),
         None,
     );
-    wait_for("the slot", TIMEOUT, || {
-        let db = &db;
-        async move { db.confirmed_flush().await }
-    })
-    .await;
+    db.wait_for_slot().await;
     client
         .batch_execute("BEGIN; INSERT INTO a VALUES (1); INSERT INTO b VALUES (1); INSERT INTO a VALUES (2); COMMIT;")
         .await

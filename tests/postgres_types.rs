@@ -183,11 +183,7 @@ async fn unchanged_toast_is_unavailable_unless_replica_identity_full() {
         .await
         .unwrap();
     let running = Running::start(db.config(&[("snapshot.mode", "never")]), None);
-    wait_for("the slot", TIMEOUT, || {
-        let db = &db;
-        async move { db.confirmed_flush().await }
-    })
-    .await;
+    db.wait_for_slot().await;
     let long: String = (0..3000)
         .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
         .collect();
@@ -232,11 +228,7 @@ async fn added_column_mid_stream_makes_a_new_schema_version() {
         .await
         .unwrap();
     let running = Running::start(db.config(&[("snapshot.mode", "never")]), None);
-    wait_for("the slot", TIMEOUT, || {
-        let db = &db;
-        async move { db.confirmed_flush().await }
-    })
-    .await;
+    db.wait_for_slot().await;
     client
         .batch_execute(
             "INSERT INTO evolving VALUES (1, 'x');

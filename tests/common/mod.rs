@@ -8,6 +8,8 @@
 //! A server that cannot be reached fails the test: nothing is skipped silently.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;

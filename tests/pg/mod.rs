@@ -76,6 +76,39 @@ impl TestDb {
         ConnectorConfig::from_map(&self.name, &map).unwrap()
     }
 
+    /// `[[connectors]]` TOML for a PostgreSQL connector on this database, with its own slot
+    /// and publication, topics under `prefix`, and `extra` `"key" = value` lines.
+    pub fn connector_toml(&self, prefix: &str, extra: &str) -> String {
+        format!(
+            r#"
+[[connectors]]
+name = "{name}"
+[connectors.config]
+"connector.class" = "postgres"
+"database.hostname" = "{host}"
+"database.port" = {port}
+"database.user" = "postgres"
+"database.dbname" = "{name}"
+"topic.prefix" = "{prefix}"
+"slot.name" = "{name}"
+"publication.name" = "{name}"
+"poll.interval.ms" = 20
+{extra}
+"#,
+            name = self.name,
+            host = self.host,
+            port = self.port,
+        )
+    }
+
+    /// Waits until the connector's slot exists (the reader is about to stream).
+    pub async fn wait_for_slot(&self) -> u64 {
+        crate::common::wait_for("the slot", TIMEOUT, || async {
+            self.confirmed_flush().await
+        })
+        .await
+    }
+
     /// The slot's confirmed flush LSN.
     pub async fn confirmed_flush(&self) -> Option<u64> {
         let row = connect(&self.admin_url)
