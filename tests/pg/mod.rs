@@ -206,6 +206,7 @@ pub struct Running {
     /// Transaction markers, in the order the batches carried them.
     pub markers: Arc<Mutex<Vec<siphon::event::TxMarker>>>,
     pub committed: watch::Receiver<Option<Position>>,
+    gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl Running {
@@ -218,6 +219,17 @@ impl Running {
         config: ConnectorConfig,
         resume: Option<Position>,
         events: Arc<Mutex<Vec<ChangeEvent>>>,
+    ) -> Running {
+        Self::start_limited(config, resume, events, usize::MAX)
+    }
+
+    /// Like `start_with`, but the stand-in emitter stops taking batches after `max_batches`
+    /// (a stalled broker) until `release`, so the reader is held mid-way by backpressure.
+    pub fn start_limited(
+        config: ConnectorConfig,
+        resume: Option<Position>,
+        events: Arc<Mutex<Vec<ChangeEvent>>>,
+        max_batches: usize,
     ) -> Running {
         let (tx, mut rx) = mpsc::channel(4);
         let (commit_tx, commit_rx) = watch::channel(resume.clone());
@@ -235,8 +247,15 @@ impl Running {
         let sink = Arc::clone(&events);
         let markers: Arc<Mutex<Vec<siphon::event::TxMarker>>> = Arc::default();
         let marker_sink = Arc::clone(&markers);
+        let gate = Arc::new(tokio::sync::Semaphore::new(max_batches.min(1 << 20)));
+        let permits = Arc::clone(&gate);
         let committer = tokio::spawn(async move {
-            while let Some(batch) = rx.recv().await {
+            loop {
+                let Ok(permit) = permits.acquire().await else {
+                    break;
+                };
+                permit.forget();
+                let Some(batch) = rx.recv().await else { break };
                 sink.lock().unwrap().extend(batch.events);
                 marker_sink.lock().unwrap().extend(batch.markers);
                 if commit_tx.send(Some(batch.position)).is_err() {
@@ -250,7 +269,13 @@ impl Running {
             events,
             markers,
             committed: commit_rx,
+            gate,
         }
+    }
+
+    /// Lets the stand-in emitter take batches again, without limit.
+    pub fn release(&self) {
+        self.gate.add_permits(1 << 20);
     }
 
     pub fn count(&self) -> usize {
