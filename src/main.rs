@@ -142,6 +142,15 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // Bind first: a taken port is a start-up error, as in Kafka Connect, before any
+        // connector starts.
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                error!(address = %addr, error = %e, "the REST API cannot listen (set service.api_bind or SIPHON_API_BIND)");
+                return ExitCode::FAILURE;
+            }
+        };
         let runtime = match Runtime::boot(cfg.service, cfg.connectors).await {
             Ok(rt) => Arc::new(rt),
             Err(e) => {
@@ -151,7 +160,7 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
         };
         let (stop_api, mut api_stopping) = tokio::sync::watch::channel(false);
         let api = tokio::spawn(siphon::api::serve(
-            addr,
+            listener,
             AppState::new(Arc::clone(&runtime)),
             async move {
                 let _ = api_stopping.wait_for(|stop| *stop).await;

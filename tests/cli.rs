@@ -92,6 +92,25 @@ fn run_refuses_a_bad_environment_override() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("service.api_bind"));
 }
 
+#[test]
+fn run_refuses_a_taken_api_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = siphon()
+        .args(["run"])
+        .env("SIPHON_DATA_DIR", dir.path())
+        .env("SIPHON_API_BIND", &addr)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot listen") && stderr.contains(&addr),
+        "{stderr}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn run_logs_json_and_stops_on_sigterm() {
@@ -99,6 +118,7 @@ fn run_logs_json_and_stops_on_sigterm() {
     let mut child = siphon()
         .args(["run", "--log-format", "json"])
         .env("SIPHON_DATA_DIR", dir.path())
+        .env("SIPHON_API_BIND", "127.0.0.1:0")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -12,7 +12,6 @@ mod plugins;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -304,30 +303,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `bind` until `shutdown` resolves. If the address is taken, keeps
-/// retrying (logging each failure): the connectors are the main job and keep running, and the
-/// API comes up once the address is free.
+/// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
-    bind: std::net::SocketAddr,
+    listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let app = router(state);
-    let mut shutdown = Box::pin(shutdown);
-    let listener = loop {
-        match TcpListener::bind(bind).await {
-            Ok(l) => break l,
-            Err(e) => {
-                error!(address = %bind, error = %e, "the REST API cannot listen; retrying in 5 s");
-                tokio::select! {
-                    () = &mut shutdown => return,
-                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
-                }
-            }
-        }
-    };
-    let addr = listener.local_addr().unwrap_or(bind);
-    info!(address = %addr, "REST API listening");
+    if let Ok(addr) = listener.local_addr() {
+        info!(address = %addr, "REST API listening");
+    }
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

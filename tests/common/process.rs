@@ -28,6 +28,8 @@ impl SiphonProcess {
             .env_remove("SIPHON_SCHEMA_REGISTRY_URL")
             .env("SIPHON_DATA_DIR", dir)
             .env("SIPHON_LOG", "info")
+            // Any free port: tests run side by side.
+            .env("SIPHON_API_BIND", "127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr));
         for (k, v) in env {
