@@ -312,7 +312,7 @@ async fn snapshot_end_is_committed_even_when_the_last_table_is_empty() {
     let db = TestDb::create().await;
     let client = db.client().await;
     client
-        .batch_execute("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY); INSERT INTO a VALUES (1);")
+        .batch_execute("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY); INSERT INTO a VALUES (1), (2);")
         .await
         .unwrap();
     let running = Running::start(db.config(&[]), None);
@@ -325,7 +325,13 @@ async fn snapshot_end_is_committed_even_when_the_last_table_is_empty() {
     })
     .await;
     assert_eq!(position.source_name(), "postgres");
-    assert_eq!(running.count(), 1);
+    assert_eq!(running.count(), 2);
+    // The second row is the snapshot's last, though an empty table follows it.
+    let events = running.events.lock().unwrap().clone();
+    assert_eq!(
+        events[1].source.snapshot,
+        siphon::event::SnapshotMarker::Last
+    );
     running.stop().await;
     db.drop().await;
 }

@@ -312,3 +312,58 @@ async fn snapshot_interrupted_by_a_restart_resumes_from_the_last_chunk() {
     second.stop().await;
     db.drop().await;
 }
+
+#[tokio::test]
+async fn table_without_primary_key_is_snapshotted_in_chunks() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE nokey (n int, v text);
+             INSERT INTO nokey SELECT g, 'v' || g FROM generate_series(1, 2500) g;",
+        )
+        .await
+        .unwrap();
+    // Three chunks of at most 1000 rows; the emitter stalls after two to prove the reader
+    // pages through a cursor rather than reading the table at once.
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let running = Running::start_limited(
+        db.config(&[("snapshot.fetch.size", "1000")]),
+        None,
+        events.clone(),
+        2,
+    );
+    wait_for("two chunks", TIMEOUT, || {
+        let n = running.count();
+        async move { (n >= 2000).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        running.count(),
+        2000,
+        "the third chunk waits for the emitter"
+    );
+    running.release();
+    wait_for("the whole table", TIMEOUT, || {
+        let n = running.count();
+        async move { (n >= 2500).then_some(()) }
+    })
+    .await;
+    let all = events.lock().unwrap().clone();
+    let mut ns: Vec<i32> = all
+        .iter()
+        .map(|e| match &e.after.as_ref().unwrap().0[0] {
+            Value::Int32(n) => *n,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    ns.sort_unstable();
+    assert_eq!(ns, (1..=2500).collect::<Vec<_>>(), "every row once");
+    assert!(all.iter().all(|e| e.key().is_none()));
+    assert_eq!(
+        all.last().unwrap().source.snapshot,
+        siphon::event::SnapshotMarker::Last
+    );
+    running.stop().await;
+    db.drop().await;
+}

@@ -4,6 +4,7 @@
 //! the last committed chunk.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 use tracing::info;
@@ -63,8 +64,26 @@ pub async fn run(
         .filter(|t| !progress.completed_tables.contains(&t.to_string()))
         .collect();
     let mut first_overall = progress.rows_done == 0;
+    // Debezium marks the snapshot's last row `last`: find the last table that has rows, so
+    // empty tables at the end do not swallow the marker.
+    let mut last_with_rows = None;
+    for (index, t) in todo.iter().enumerate() {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}.{})",
+            quote_ident(&t.namespace),
+            quote_ident(&t.name)
+        );
+        let has_rows: bool = client
+            .query_one(&sql, &[])
+            .await
+            .map_err(q("snapshot table check"))?
+            .get(0);
+        if has_rows {
+            last_with_rows = Some(index);
+        }
+    }
     for (index, table_id) in todo.iter().enumerate() {
-        let last_table = index + 1 == todo.len();
+        let last_table = Some(index) == last_with_rows;
         let Some(oid) = table_oid(client, &table_id.namespace, &table_id.name).await? else {
             continue;
         };
@@ -97,6 +116,7 @@ pub async fn run(
             catalog: &catalog,
             state: &state,
             chunk: config.snapshot_fetch_size as usize,
+            cursor_open: std::sync::atomic::AtomicBool::new(false),
         };
         let mut last_key = resume_key;
         let mut first_in_table = last_key.is_none();
@@ -148,10 +168,6 @@ pub async fn run(
             .await
             .map_err(|_| PgError::DownstreamClosed)?;
             if !more {
-                break;
-            }
-            // Tables without a primary key are read in one pass (no key to resume from).
-            if catalog.primary_key.is_empty() {
                 break;
             }
         }
@@ -214,6 +230,8 @@ struct TableReader<'a> {
     catalog: &'a CatalogTable,
     state: &'a TableState,
     chunk: usize,
+    /// Tables without a primary key are read through a cursor, opened on the first chunk.
+    cursor_open: std::sync::atomic::AtomicBool,
 }
 
 /// A row and the text of its key columns (the next chunk starts after it).
@@ -247,7 +265,18 @@ impl TableReader<'_> {
                 key_cols.join(", ")
             }
         );
-        if !key.is_empty() {
+        if key.is_empty() {
+            // No key to page by: a scrollable cursor in the snapshot transaction keeps memory
+            // bounded (a scroll cursor, so the look-ahead row can be given back).
+            if !self.cursor_open.load(Ordering::Relaxed) {
+                self.client
+                    .batch_execute(&format!("DECLARE siphon_snapshot SCROLL CURSOR FOR {sql}"))
+                    .await
+                    .map_err(q("snapshot cursor"))?;
+                self.cursor_open.store(true, Ordering::Relaxed);
+            }
+            sql = format!("FETCH FORWARD {} FROM siphon_snapshot", self.chunk + 1);
+        } else {
             if let Some(after) = after {
                 let literals: Vec<String> = after
                     .iter()
@@ -304,9 +333,21 @@ impl TableReader<'_> {
             });
             rows.push((Row(values), key_text));
         }
-        let more = !key.is_empty() && rows.len() > self.chunk;
-        if !key.is_empty() {
-            rows.truncate(self.chunk);
+        let more = rows.len() > self.chunk;
+        rows.truncate(self.chunk);
+        if key.is_empty() {
+            if more {
+                self.client
+                    .batch_execute("MOVE BACKWARD 1 FROM siphon_snapshot")
+                    .await
+                    .map_err(q("snapshot cursor"))?;
+            } else {
+                self.client
+                    .batch_execute("CLOSE siphon_snapshot")
+                    .await
+                    .map_err(q("snapshot cursor"))?;
+                self.cursor_open.store(false, Ordering::Relaxed);
+            }
         }
         Ok((rows, more))
     }
