@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Benchmark (issue #7, first part): PostgreSQL → Siphon → Avro → Kafka transactions, against
+# the physical ceiling of reading the same changes with pg_recvlogical (pgoutput) to /dev/null.
+#
+#   scripts/bench.sh            # 1,000,000 changes, 1,000,000-row snapshot
+#   SIPHON_BENCH_ROWS=200000 scripts/bench.sh
+#
+# Measures, on the local servers (release build):
+#   1. catch-up: changes already in the WAL before the reader starts (mixed inserts, updates,
+#      deletes of ~200-byte rows with int, text, numeric, timestamptz and jsonb columns):
+#      pg_recvlogical's rate, Siphon's rate, and their ratio;
+#   2. snapshot: rows/s of the initial snapshot of a table of the same size;
+#   3. Siphon's peak and final RSS.
+# Not measured yet: live latency at a fixed rate, MB/s, MariaDB (no reader yet).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+rows="${SIPHON_BENCH_ROWS:-1000000}"
+
+bash scripts/install-deps.sh >/dev/null
+bash scripts/start-servers.sh pg kafka registry >/dev/null
+# shellcheck disable=SC1091
+source "${SIPHON_DEV_DIR:-$root/.dev}/env"
+cargo build --release --locked --bin siphon >/dev/null 2>&1 || cargo build --release --locked --bin siphon
+
+db="siphon_bench_$$"
+admin="$SIPHON_TEST_PG_URL"
+url="${admin%/*}/$db"
+hostport="${admin#*@}"; hostport="${hostport%%/*}"
+pg_host="${hostport%:*}"; pg_port="${hostport##*:}"
+work="$(mktemp -d)"
+siphon_pid=""
+cleanup() {
+  [ -n "$siphon_pid" ] && kill "$siphon_pid" 2>/dev/null || true
+  psql "$admin" -qAtc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db'" >/dev/null 2>&1 || true
+  psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+calc() { python3 -c "print($1)"; }
+psql "$admin" -qc "CREATE DATABASE $db"
+psql "$url" -q <<'SQL'
+CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, label text NOT NULL,
+                    amount numeric(12,2) NOT NULL, at timestamptz NOT NULL, doc jsonb NOT NULL);
+CREATE TABLE snap (LIKE bench INCLUDING ALL);
+CREATE PUBLICATION bench_pub FOR TABLE bench;
+CREATE PUBLICATION snap_pub FOR TABLE snap;
+SELECT pg_create_logical_replication_slot('bench_ceiling', 'pgoutput');
+SELECT pg_create_logical_replication_slot('bench_siphon', 'pgoutput');
+SQL
+
+# The workload: 60% inserts, 30% updates, 10% deletes, in transactions of 1,000 rows.
+inserts=$((rows * 6 / 10)); updates=$((rows * 3 / 10)); deletes=$((rows - inserts - updates))
+echo "writing $rows changes ($inserts inserts, $updates updates, $deletes deletes) ..."
+psql "$url" -q <<SQL
+DO \$\$ BEGIN
+  FOR i IN 0..($inserts / 1000 - 1) LOOP
+    INSERT INTO bench SELECT g, g % 1000, repeat('label-' || g, 8), g * 1.25, now(), jsonb_build_object('k', g, 'tag', 'bench')
+      FROM generate_series(i * 1000 + 1, i * 1000 + 1000) g;
+    COMMIT;
+  END LOOP;
+  FOR i IN 0..($updates / 1000 - 1) LOOP
+    UPDATE bench SET n = n + 1, amount = amount + 1 WHERE id BETWEEN i * 1000 + 1 AND i * 1000 + 1000;
+    COMMIT;
+  END LOOP;
+  FOR i IN 0..($deletes / 1000 - 1) LOOP
+    DELETE FROM bench WHERE id BETWEEN $inserts - (i + 1) * 1000 + 1 AND $inserts - i * 1000;
+    COMMIT;
+  END LOOP;
+END \$\$;
+SQL
+# A last one-row transaction: once Siphon's committed commit LSN passes the WAL position taken
+# before it, every change above is committed. pg_recvlogical reads up to the position after it.
+end_lsn="$(psql "$url" -qAtc "SELECT pg_current_wal_lsn()")"
+psql "$url" -qc "INSERT INTO bench VALUES (-1, 0, 'sentinel', 0, now(), '{}')" >/dev/null
+stop_lsn="$(psql "$url" -qAtc "SELECT pg_current_wal_lsn()")"
+psql "$url" -qc "INSERT INTO snap SELECT * FROM bench" >/dev/null
+psql "$url" -qc "INSERT INTO snap SELECT id + 10000000, n, label, amount, at, doc FROM bench LIMIT $((rows - (inserts - deletes)))" >/dev/null
+snap_rows="$(psql "$url" -qAtc "SELECT count(*) FROM snap")"
+
+# 1a. The ceiling: pg_recvlogical with pgoutput, same slot kind, to /dev/null.
+t0=$(now)
+pg_recvlogical -h "$pg_host" -p "$pg_port" -U postgres -d "$db" --slot bench_ceiling --start \
+  -o proto_version=1 -o publication_names=bench_pub --endpos="$stop_lsn" -f /dev/null
+t1=$(now)
+ceiling_s=$(calc "$t1 - $t0")
+
+# 1b. Siphon: the same changes into Kafka with transactions, timed until the committed offset
+# (read from the REST API) reaches the end of the workload. 2. Then, alone, the snapshot.
+lsn_num() { local hi="${1%/*}" lo="${1#*/}"; echo $(( (16#$hi << 32) + 16#$lo )); }
+end_num=$(lsn_num "$end_lsn")
+api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+service() {
+  cat <<EOF
+[service]
+api_bind = "127.0.0.1:$api_port"
+data_dir = "$work/$1"
+log = "warn"
+schema_registry_url = "$SIPHON_TEST_REGISTRY"
+[service.kafka]
+bootstrap_servers = "$SIPHON_TEST_KAFKA"
+offsets_topic = "$db-offsets"
+configs_topic = "$db-configs-$1"
+EOF
+}
+connector() { # name slot publication prefix extra-lines
+  cat <<EOF
+[[connectors]]
+name = "$1"
+[connectors.config]
+"connector.class" = "postgres"
+"database.hostname" = "$pg_host"
+"database.port" = $pg_port
+"database.user" = "postgres"
+"database.dbname" = "$db"
+"topic.prefix" = "$4"
+"slot.name" = "$2"
+"publication.name" = "$3"
+"publication.autocreate.mode" = "disabled"
+$5
+EOF
+}
+offset_of() {
+  curl -sf "http://127.0.0.1:$api_port/connectors/$1/offsets" 2>/dev/null \
+    | python3 -c 'import json,sys; o=json.load(sys.stdin)["offsets"]; print(json.dumps(o[0]["offset"]) if o else "")' 2>/dev/null || true
+}
+# Runs siphon on config $1 until `$2` (a shell test) holds; sets elapsed_s and peak/final RSS.
+measure() {
+  local t0 rss
+  t0=$(now)
+  target/release/siphon run --config "$1" 2>"$work/siphon.log" &
+  siphon_pid=$!
+  peak_rss=0
+  until eval "$2"; do
+    sleep 0.2
+    kill -0 "$siphon_pid" 2>/dev/null || { cat "$work/siphon.log"; echo "siphon died"; exit 1; }
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$siphon_pid/status")
+    [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
+    [ "$(calc "$(now) - $t0 > 1800")" = True ] && { echo "timed out"; exit 1; }
+  done
+  elapsed_s=$(calc "$(now) - $t0")
+  final_rss=$(awk '/VmRSS/ {print $2}' "/proc/$siphon_pid/status")
+  kill "$siphon_pid"; wait "$siphon_pid" || true; siphon_pid=""
+}
+caught_up() {
+  local lsn
+  lsn=$(offset_of catchup | python3 -c 'import json,sys; t=sys.stdin.read().strip(); print(json.loads(t)["commit_lsn"] if t else 0)')
+  [ "$lsn" -ge "$end_num" ]
+}
+snapshot_done() {
+  local off
+  off=$(offset_of snapshot)
+  [ -n "$off" ] && ! grep -q '"snapshot"' <<<"$off"
+}
+
+{ service catchup; connector catchup bench_siphon bench_pub "$db" '"snapshot.mode" = "never"
+"max.batch.size" = 4096
+"max.queue.size" = 32768
+"poll.interval.ms" = 100'; } > "$work/catchup.toml"
+measure "$work/catchup.toml" caught_up
+catchup_s=$elapsed_s; catchup_peak=$peak_rss; catchup_final=$final_rss
+
+{ service snapshot; connector snapshot bench_snapshot snap_pub "${db}_snap" '"snapshot.mode" = "initial_only"
+"snapshot.fetch.size" = 10000
+"max.batch.size" = 10000
+"max.queue.size" = 40000'; } > "$work/snapshot.toml"
+measure "$work/snapshot.toml" snapshot_done
+snapshot_s=$elapsed_s; snapshot_peak=$peak_rss
+
+rate() { python3 -c "print(round($1 / $2))"; }
+ceiling_rate=$(rate "$rows" "$ceiling_s")
+siphon_rate=$(rate "$rows" "$catchup_s")
+snap_rate=$(rate "$snap_rows" "$snapshot_s")
+printf '\n%-52s %12s\n' "measure" "value"
+printf '%-52s %12s\n' "changes in the WAL before the readers start" "$rows"
+printf '%-52s %12s\n' "pg_recvlogical (pgoutput to /dev/null), events/s" "$ceiling_rate"
+printf '%-52s %12s\n' "siphon catch-up (Avro, Kafka transactions), events/s" "$siphon_rate"
+printf '%-52s %12s\n' "ratio siphon / ceiling" "$(python3 -c "print(f'{$siphon_rate / $ceiling_rate:.2f}')")"
+printf '%-52s %12s\n' "siphon catch-up peak RSS, MB" "$((catchup_peak / 1024))"
+printf '%-52s %12s\n' "siphon RSS after catch-up, MB" "$((catchup_final / 1024))"
+printf '%-52s %12s\n' "snapshot of a table of rows" "$snap_rows"
+printf '%-52s %12s\n' "snapshot, rows/s (Avro, Kafka transactions)" "$snap_rate"
+printf '%-52s %12s\n' "snapshot peak RSS, MB" "$((snapshot_peak / 1024))"
