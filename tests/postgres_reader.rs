@@ -14,6 +14,30 @@ use siphon::offsets::Position;
 const SETUP: &str =
     "CREATE TABLE items (id bigint PRIMARY KEY, val bigint NOT NULL, note text NOT NULL)";
 
+/// A fresh database whose `items` table holds ids 1 to 10,000.
+async fn items_db() -> (TestDb, tokio_postgres::Client) {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client.batch_execute(SETUP).await.unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO items SELECT g, g, 'row ' || g FROM generate_series(1, 10000) g",
+        )
+        .await
+        .unwrap();
+    (db, client)
+}
+
+/// `mixed_changes` and one more update, each exactly once: 500 creates, 251 updates and 250
+/// deletes (no snapshot reads).
+fn assert_each_change_once(events: &[siphon::event::ChangeEvent]) {
+    let count = |op| events.iter().filter(|e| e.op == op).count();
+    assert_eq!(
+        (count(Op::Create), count(Op::Update), count(Op::Delete)),
+        (500, 251, 250)
+    );
+}
+
 /// 1,000 mixed changes in 50 transactions: inserts of new ids, updates and deletes of
 /// existing ones.
 async fn mixed_changes(client: &tokio_postgres::Client, first_new_id: i64) {
@@ -40,15 +64,7 @@ async fn mixed_changes(client: &tokio_postgres::Client, first_new_id: i64) {
 
 #[tokio::test]
 async fn snapshot_then_stream_has_no_gap_and_no_duplicate() {
-    let db = TestDb::create().await;
-    let client = db.client().await;
-    client.batch_execute(SETUP).await.unwrap();
-    client
-        .batch_execute(
-            "INSERT INTO items SELECT g, g, 'row ' || g FROM generate_series(1, 10000) g",
-        )
-        .await
-        .unwrap();
+    let (db, client) = items_db().await;
 
     // The stand-in emitter takes 3 chunks and stalls, holding the snapshot mid-way while the
     // changes are made; then it is released.
@@ -106,15 +122,7 @@ async fn snapshot_then_stream_has_no_gap_and_no_duplicate() {
 
 #[tokio::test]
 async fn restart_mid_stream_loses_and_repeats_nothing() {
-    let db = TestDb::create().await;
-    let client = db.client().await;
-    client.batch_execute(SETUP).await.unwrap();
-    client
-        .batch_execute(
-            "INSERT INTO items SELECT g, g, 'row ' || g FROM generate_series(1, 10000) g",
-        )
-        .await
-        .unwrap();
+    let (db, client) = items_db().await;
     // Small batches, so one transaction of 20 changes spans batches and a restart can fall
     // inside a transaction.
     let config = db.config(&[("max.batch.size", "7"), ("snapshot.mode", "never")]);
@@ -155,11 +163,7 @@ async fn restart_mid_stream_loses_and_repeats_nothing() {
     })
     .await;
     // The 1,000 changes and the last update, each exactly once: replay over the initial rows.
-    let all = events.lock().unwrap().clone();
-    let creates = all.iter().filter(|e| e.op == Op::Create).count();
-    let updates = all.iter().filter(|e| e.op == Op::Update).count();
-    let deletes = all.iter().filter(|e| e.op == Op::Delete).count();
-    assert_eq!((creates, updates, deletes), (500, 251, 250));
+    assert_each_change_once(&events.lock().unwrap());
     second.stop().await;
     db.drop().await;
 }
@@ -252,15 +256,7 @@ async fn wal_level_and_missing_publication_errors_are_definite() {
 
 #[tokio::test]
 async fn lost_connection_reconnects_and_resumes_without_loss() {
-    let db = TestDb::create().await;
-    let client = db.client().await;
-    client.batch_execute(SETUP).await.unwrap();
-    client
-        .batch_execute(
-            "INSERT INTO items SELECT g, g, 'row ' || g FROM generate_series(1, 10000) g",
-        )
-        .await
-        .unwrap();
+    let (db, client) = items_db().await;
     let running = Running::start(
         db.config(&[("max.batch.size", "5"), ("snapshot.mode", "never")]),
         None,
@@ -297,12 +293,7 @@ async fn lost_connection_reconnects_and_resumes_without_loss() {
         async move { done.then_some(()) }
     })
     .await;
-    let all = running.events.lock().unwrap().clone();
-    let count = |op| all.iter().filter(|e| e.op == op).count();
-    assert_eq!(
-        (count(Op::Create), count(Op::Update), count(Op::Delete)),
-        (500, 251, 250)
-    );
+    assert_each_change_once(&running.events.lock().unwrap());
     running.stop().await;
     db.drop().await;
 }
