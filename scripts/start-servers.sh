@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start throwaway local servers for Siphon's integration tests.
 #
-#   scripts/start-servers.sh [pg] [mariadb] [kafka] [registry]   (no args = all four)
+#   scripts/start-servers.sh [pg] [mariadb] [kafka] [registry] [mariadb-bad]
+#                                                    (no args = the first four)
 #
 # Each server listens on a free 127.0.0.1 port and keeps its state under
 # ${SIPHON_DEV_DIR:-<repo>/.dev}/<server>/. Re-running is cheap: a server whose
@@ -14,6 +15,11 @@
 #   SIPHON_TEST_MYSQL_URL=mysql://root@127.0.0.1:PORT
 #   SIPHON_TEST_KAFKA=127.0.0.1:PORT
 #   SIPHON_TEST_REGISTRY=http://127.0.0.1:PORT
+#   SIPHON_TEST_MYSQL_BAD_URL=mysql://root@127.0.0.1:PORT   (only when mariadb-bad is up)
+#
+# mariadb-bad is a second, small MariaDB with the binlog settings a CDC reader
+# must refuse (log_bin on, but binlog_format=MIXED, binlog_row_image=MINIMAL,
+# binlog_row_metadata=MINIMAL). It is only started when named.
 #
 # Knobs: SIPHON_START_TIMEOUT (readiness timeout per server, s, default 60),
 # SIPHON_PG_BIN (PostgreSQL bin dir), SIPHON_TANSU_BIN, SIPHON_RIVVEN_SCHEMA_BIN.
@@ -29,7 +35,7 @@ IS_ROOT=false
 [[ $EUID -eq 0 ]] && IS_ROOT=true
 
 usage() {
-    echo "usage: $0 [pg] [mariadb] [kafka] [registry]   (no args = all)" >&2
+    echo "usage: $0 [pg] [mariadb] [kafka] [registry] [mariadb-bad]   (no args = all but mariadb-bad)" >&2
     exit 2
 }
 
@@ -195,11 +201,14 @@ EOF
 mariadb_ready() { mariadb-admin --protocol=TCP -h 127.0.0.1 -P "$1" -u root --connect-timeout=2 ping; }
 mariadb_tcp_login() { mariadb --protocol=TCP -h 127.0.0.1 -P "$1" -u root --connect-timeout=5 -N -e 'SELECT 1'; }
 
-start_mariadb() {
-    local dir data port sock t0 old
-    dir="$(server_dir mariadb)"
+# start_mariadb_instance NAME SETTINGS...: a MariaDB under <state>/NAME, with
+# the server-specific settings (binlog, server id, memory) given as options.
+start_mariadb_instance() {
+    local name=$1 dir data port sock t0 old
+    shift
+    dir="$(server_dir "$name")"
     data="$dir/data"
-    sock="$(socket_dir_for mariadb)"
+    sock="$(socket_dir_for "$name")"
     mkdir -p "$dir" "$sock"
     command -v mariadbd >/dev/null || PATH="$PATH:/usr/sbin"
     command -v mariadbd >/dev/null || die "mariadbd not found (run scripts/install-deps.sh)"
@@ -208,28 +217,27 @@ start_mariadb() {
     $IS_ROOT && user=(--user=root)
     # Same stray-server guard as for PostgreSQL (InnoDB locks its files).
     old="$(read_file "$dir/mariadbd.pid" || true)"
-    if [[ -n $old ]] && pid_alive mariadb "$old"; then
-        log "mariadb: stopping stray mariadbd $old"
+    if [[ -n $old ]] && pid_alive "$name" "$old"; then
+        log "$name: stopping stray mariadbd $old"
         echo "$old" >"$dir/pid"
-        stop_server mariadb
+        stop_server "$name"
     fi
     if [[ ! -d $data/mysql ]]; then
         rm -rf "$data"
-        log "mariadb: mariadb-install-db $data"
+        log "$name: mariadb-install-db $data"
         # --no-defaults: ignore the distro's /etc/mysql config (system datadir,
         # socket, pid file); everything we need is on the command line.
         # auth 'normal': root gets an empty password usable over TCP.
         if ! (cd "$dir" && mariadb-install-db --no-defaults "${user[@]}" --datadir="$data" \
             --auth-root-authentication-method=normal --skip-test-db) >>"$dir/log" 2>&1 9>&-; then
-            fail_start mariadb "mariadb-install-db failed"
+            fail_start "$name" "mariadb-install-db failed"
         fi
     fi
     port="$(free_port)"
     t0="$(now_us)"
-    # Binlog settings are what a CDC reader needs (ROW, full images and
-    # metadata, GTIDs). utf8mb4 matches Debian's packaged default, which
-    # --no-defaults would otherwise drop (10.11's built-in is latin1).
-    launch mariadb "" mariadbd --no-defaults "${user[@]}" \
+    # utf8mb4 matches Debian's packaged default, which --no-defaults would
+    # otherwise drop (10.11's built-in is latin1).
+    launch "$name" "" mariadbd --no-defaults "${user[@]}" \
         --datadir="$data" \
         --socket="$sock/mysqld.sock" \
         --port="$port" \
@@ -237,23 +245,17 @@ start_mariadb() {
         --pid-file="$dir/mariadbd.pid" \
         --log-error="$dir/log.err" \
         --log-bin="$dir/binlog" \
-        --binlog-format=ROW \
-        --binlog-row-image=FULL \
-        --binlog-row-metadata=FULL \
-        --server-id=1 \
-        --gtid-strict-mode=ON \
-        --log-slave-updates=ON \
         --skip-name-resolve \
         --innodb-flush-log-at-trx-commit=2 \
-        --innodb-buffer-pool-size=256M \
         --character-set-server=utf8mb4 \
-        --collation-server=utf8mb4_general_ci
+        --collation-server=utf8mb4_general_ci \
+        "$@"
     echo "$port" >"$dir/port"
-    wait_ready mariadb mariadb_ready "$port"
+    wait_ready "$name" mariadb_ready "$port"
     # Root must log in over TCP with no password. If this install made root
     # socket-auth only, open it up over the socket.
     if ! mariadb_tcp_login "$port" >/dev/null 2>&1; then
-        log "mariadb: root cannot log in over TCP; granting via the socket"
+        log "$name: root cannot log in over TCP; granting via the socket"
         mariadb --protocol=SOCKET --socket="$sock/mysqld.sock" -u root -e "
             CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
             CREATE USER IF NOT EXISTS 'root'@'localhost';
@@ -262,9 +264,33 @@ start_mariadb() {
             GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
             GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION;
             FLUSH PRIVILEGES;" >>"$dir/log" 2>&1 || true
-        mariadb_tcp_login "$port" >/dev/null 2>&1 || fail_start mariadb "root cannot log in over TCP without a password"
+        mariadb_tcp_login "$port" >/dev/null 2>&1 || fail_start "$name" "root cannot log in over TCP without a password"
     fi
-    log "mariadb: ready on 127.0.0.1:$port in $(elapsed_since "$t0") (pid $(read_file "$dir/pid"))"
+    log "$name: ready on 127.0.0.1:$port in $(elapsed_since "$t0") (pid $(read_file "$dir/pid"))"
+}
+
+# Binlog settings are what a CDC reader needs (ROW, full images and metadata,
+# GTIDs).
+start_mariadb() {
+    start_mariadb_instance mariadb \
+        --binlog-format=ROW \
+        --binlog-row-image=FULL \
+        --binlog-row-metadata=FULL \
+        --server-id=1 \
+        --gtid-strict-mode=ON \
+        --log-slave-updates=ON \
+        --innodb-buffer-pool-size=256M
+}
+
+# The settings a CDC reader must refuse, on an otherwise working binlog. Small
+# buffer pool: it only ever answers a few queries.
+start_mariadb_bad() {
+    start_mariadb_instance mariadb-bad \
+        --binlog-format=MIXED \
+        --binlog-row-image=MINIMAL \
+        --binlog-row-metadata=MINIMAL \
+        --server-id=2 \
+        --innodb-buffer-pool-size=16M
 }
 
 # --------------------------------------------------------------- Kafka/Tansu
@@ -353,7 +379,7 @@ healthy() {
     port="$(read_file "$(server_dir "$name")/port")"
     case "$name" in
         pg) PG_BIN="$(pg_bindir)" && pg_ready "$port" ;;
-        mariadb) mariadb_ready "$port" ;;
+        mariadb | mariadb-bad) mariadb_ready "$port" ;;
         kafka) true ;; # TCP answered; a metadata round trip costs ~0.3s of python startup
         registry) registry_ready "$port" ;;
     esac
@@ -382,7 +408,7 @@ main() {
         stop_server "$name"
         # Resolve python3 once: through a pyenv shim each call costs ~0.2s.
         [[ -n $PY ]] || PY="$(python3 -c 'import sys; print(sys.executable)')" || die "python3 not found"
-        "start_$name"
+        "start_${name//-/_}"
         write_env_file
     done
     write_env_file

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop the local test servers started by scripts/start-servers.sh.
 #
-#   scripts/stop-servers.sh [--wipe] [pg] [mariadb] [kafka] [registry]   (no names = all)
+#   scripts/stop-servers.sh [--wipe] [pg] [mariadb] [kafka] [registry] [mariadb-bad]
+#                                                       (no names = all, mariadb-bad included)
 #
 # Stops each server by its recorded PID (graceful signal, wait up to
 # SIPHON_STOP_TIMEOUT seconds (default 30), then KILL), removes its pid/port
@@ -14,7 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/servers-common.sh"
 
 usage() {
-    echo "usage: $0 [--wipe] [pg] [mariadb] [kafka] [registry]   (no names = all)" >&2
+    echo "usage: $0 [--wipe] [pg] [mariadb] [kafka] [registry] [mariadb-bad]   (no names = all)" >&2
     exit 2
 }
 
@@ -34,7 +35,8 @@ main() {
     local all=false
     if ((${#wanted[@]} == 0)); then
         all=true
-        wanted=("${SIPHON_ALL_SERVERS[@]}")
+        # Every server, including the on-demand ones a test may have started.
+        wanted=("${SIPHON_KNOWN_SERVERS[@]}")
     fi
 
     if [[ ! -d $SIPHON_STATE_DIR ]]; then

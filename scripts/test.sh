@@ -9,6 +9,8 @@ cd "$root"
 bash scripts/install-deps.sh
 bash scripts/start-servers.sh
 if [ "${SIPHON_KEEP_SERVERS:-0}" != 1 ]; then
+  # With no names, stop-servers.sh stops every server, including the on-demand ones that
+  # tests started through the harness (mariadb-bad).
   trap 'bash scripts/stop-servers.sh >/dev/null 2>&1 || true' EXIT
 fi
 # shellcheck disable=SC1091

@@ -6,8 +6,9 @@ mod pg;
 
 use std::time::Duration;
 
+use common::replay::replay_state;
 use common::wait_for;
-use pg::{Running, TIMEOUT, TestDb, replay_state, table_state};
+use pg::{Running, TIMEOUT, TestDb, table_state};
 use siphon::event::{Op, SnapshotMarker};
 use siphon::offsets::Position;
 

@@ -308,7 +308,7 @@ async fn snapshot_interrupted_by_a_restart_resumes_from_the_last_chunk() {
     let all = events.lock().unwrap().clone();
     let reads = all.iter().filter(|e| e.op == Op::Read).count();
     assert_eq!(reads, 3000, "every row read once across the restart");
-    pg::replay(&all);
+    common::replay::replay(&all);
     second.stop().await;
     db.drop().await;
 }

@@ -1,4 +1,284 @@
-//! MySQL/MariaDB reader (issue #6): ROW binlog streaming with GTIDs.
+//! MySQL/MariaDB reader: ROW binlog streaming with GTIDs.
 //!
-//! Will hold the binlog client (mysql_async `binlog`), row decoding, table-schema tracking
-//! from row metadata and DDL, MySQL GTID sets and MariaDB GTID states, and the snapshot.
+//! [`run`] checks the server's binlog settings, takes the consistent initial snapshot when one
+//! is needed, then registers as a replica and streams the binlog from the snapshot's position
+//! or strictly after the committed one: by GTID set (MySQL), GTID state (MariaDB) or file and
+//! position, skipping the rows of a transaction that were already delivered.
+//!
+//! Files: `column` (kinds and Debezium's type mapping), `table_map` (columns from TABLE_MAP
+//! metadata), `value` (values → model), `mariadb` (MariaDB-only events from raw bytes),
+//! `schema` (schemas and versions), `setup` (connections, checks, information_schema),
+//! `snapshot`, `stream`, `error`.
+
+mod column;
+mod error;
+mod mariadb;
+mod schema;
+mod setup;
+mod snapshot;
+mod stream;
+mod table_map;
+mod value;
+
+use std::time::Duration;
+
+use mysql_async::BinlogStreamRequest;
+use mysql_async::prelude::Queryable;
+use tokio::sync::{mpsc, watch};
+use tracing::{info, warn};
+
+pub use error::MySqlError;
+
+use crate::config::{ConnectorConfig, SnapshotMode};
+use crate::event::ChangeBatch;
+use crate::offsets::{MySqlPosition, Position};
+use crate::runtime::{BatchSender, ReaderObserver, backoff_delay};
+use setup::ServerInfo;
+
+/// Heartbeats the server sends on an idle binlog connection, so a dead one is noticed.
+const HEARTBEAT_NANOS: u64 = 2_000_000_000;
+
+/// Whether to snapshot before streaming, given the mode and the committed position.
+fn needs_snapshot(mode: SnapshotMode, resume: Option<&MySqlPosition>) -> bool {
+    match mode {
+        SnapshotMode::Never | SnapshotMode::NoData | SnapshotMode::Recovery => false,
+        SnapshotMode::Always => true,
+        _ => resume.is_none_or(|p| p.snapshot.is_some()),
+    }
+}
+
+/// A position from the server's binlog coordinates and GTID text.
+fn position_at(
+    server: &ServerInfo,
+    file: String,
+    pos: u64,
+    gtids: Option<String>,
+) -> Result<MySqlPosition, MySqlError> {
+    let bad = |e: crate::offsets::GtidParseError| MySqlError::Protocol(e.to_string());
+    let (mysql, maria) = match gtids {
+        Some(text) if server.mariadb => (None, Some(text.parse().map_err(bad)?)),
+        Some(text) if server.mysql_gtids => (Some(text.parse().map_err(bad)?), None),
+        _ => (None, None),
+    };
+    Ok(MySqlPosition {
+        file,
+        pos,
+        skip_events: 0,
+        skip_rows: 0,
+        gtids: mysql,
+        mariadb_gtids: maria,
+        snapshot: None,
+    })
+}
+
+/// Reads the connector's databases until an error or until the emitter side goes away.
+pub async fn run(
+    config: &ConnectorConfig,
+    resume: Option<Position>,
+    out: &mut BatchSender,
+    committed: watch::Receiver<Option<Position>>,
+    observer: &dyn ReaderObserver,
+) -> Result<(), MySqlError> {
+    let (Some(db), Some(my)) = (&config.database, &config.mysql) else {
+        return Err(MySqlError::Protocol(
+            "not a MySQL/MariaDB connector configuration".into(),
+        ));
+    };
+    let mut resume = match resume {
+        None => None,
+        Some(Position::Mysql(p)) => Some(p),
+        Some(other) => {
+            return Err(MySqlError::Protocol(format!(
+                "the stored offset is a {} position, not a MySQL one",
+                other.source_name()
+            )));
+        }
+    };
+    let mut conn = setup::connect(db).await?;
+    let server = setup::check_server(&mut conn).await?;
+
+    if let Some(p) = &resume {
+        let files = setup::binlog_files(&mut conn).await?;
+        if !files.contains(&p.file) {
+            if config.snapshot_mode == SnapshotMode::WhenNeeded {
+                warn!(file = %p.file, "the committed binlog file is purged; taking a new snapshot");
+                resume = None;
+            } else {
+                return Err(MySqlError::BinlogPurged(format!("{}:{}", p.file, p.pos)));
+            }
+        }
+    }
+
+    if needs_snapshot(config.snapshot_mode, resume.as_ref()) {
+        let mut snap = setup::connect(db).await?;
+        let (file, pos, gtids) =
+            snapshot::begin(&mut snap, &server, my.snapshot_global_lock).await?;
+        let (point, progress) = match resume.take() {
+            // Resuming an interrupted snapshot: streaming still starts from the first one's
+            // position; the new snapshot transaction only reads the remaining rows.
+            Some(p) if p.snapshot.is_some() && config.snapshot_mode != SnapshotMode::Always => {
+                let progress = p.snapshot.clone();
+                (
+                    MySqlPosition {
+                        snapshot: None,
+                        ..p
+                    },
+                    progress,
+                )
+            }
+            _ => (position_at(&server, file, pos, gtids)?, None),
+        };
+        let tables = setup::captured_tables(&mut conn, &config.filters).await?;
+        info!(tables = tables.len(), file = %point.file, pos = point.pos, "snapshot");
+        let done = snapshot::run(&mut snap, config, &server, &tables, progress, point, out).await?;
+        info!("snapshot done");
+        resume = Some(done);
+        if config.snapshot_mode == SnapshotMode::InitialOnly {
+            return Ok(());
+        }
+    }
+    let resume = match resume {
+        Some(p) => p,
+        None if config.snapshot_mode == SnapshotMode::Never => {
+            // Debezium's `never`: the whole binlog the server still has.
+            let files = setup::binlog_files(&mut conn).await?;
+            let first = files.into_iter().next().ok_or_else(|| {
+                MySqlError::Settings(vec!["the server has no binlog files".into()])
+            })?;
+            position_at(&server, first, 4, None)?
+        }
+        None => {
+            let (file, pos, gtids) = setup::binlog_end(&mut conn, &server).await?;
+            position_at(&server, file, pos, gtids)?
+        }
+    };
+    drop(conn);
+
+    let mut stream = open_stream(config, my.server_id, &server, &resume).await?;
+    info!(file = %resume.file, pos = resume.pos, gtids = resume.mariadb_gtids.as_ref().map(|g| g.to_string()).or(resume.gtids.as_ref().map(|g| g.to_string())), "streaming");
+    observer.streaming();
+    let sql = setup::connect(db).await?;
+    let mut streamer = stream::Streamer::new(config, server, sql, &resume, out, committed);
+    streamer.run(&mut stream).await
+}
+
+/// Registers as a replica and requests the binlog from `from`: by GTIDs when the position has
+/// them, else by file and position.
+async fn open_stream(
+    config: &ConnectorConfig,
+    server_id: u32,
+    server: &ServerInfo,
+    from: &MySqlPosition,
+) -> Result<mysql_async::BinlogStream, MySqlError> {
+    let db = config.database.as_ref().ok_or_else(|| {
+        MySqlError::Protocol("not a MySQL/MariaDB connector configuration".into())
+    })?;
+    let mut conn = setup::connect(db).await?;
+    let q = |context| move |source| MySqlError::Query { context, source };
+    conn.query_drop(format!("SET @master_heartbeat_period = {HEARTBEAT_NANOS}"))
+        .await
+        .map_err(q("heartbeat period"))?;
+    let described = format!("{}:{}", from.file, from.pos);
+    let mut request = BinlogStreamRequest::new(server_id);
+    let sids: Vec<mysql_async::Sid<'static>>;
+    if server.mariadb {
+        // Capability 4: send GTID events instead of rewriting them as BEGIN.
+        conn.query_drop("SET @mariadb_slave_capability = 4")
+            .await
+            .map_err(q("replica capability"))?;
+        if let Some(state) = &from.mariadb_gtids {
+            conn.exec_drop("SET @slave_connect_state = ?", (state.to_string(),))
+                .await
+                .map_err(q("GTID connect state"))?;
+            conn.query_drop("SET @slave_gtid_strict_mode = 1")
+                .await
+                .map_err(q("GTID strict mode"))?;
+        } else {
+            request = request
+                .with_filename(from.file.as_bytes())
+                .with_pos(from.pos);
+        }
+    } else if let Some(set) = from.gtids.as_ref().filter(|s| !s.is_empty()) {
+        sids = set
+            .to_string()
+            .split(',')
+            .map(|part| part.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e: std::io::Error| MySqlError::Protocol(format!("GTID set `{set}`: {e}")))?;
+        request = request.with_gtid().with_gtid_set(sids);
+    } else {
+        request = request
+            .with_filename(from.file.as_bytes())
+            .with_pos(from.pos);
+    }
+    conn.get_binlog_stream(request)
+        .await
+        .map_err(|e| MySqlError::from_stream(e, &described))
+}
+
+/// Runs the reader, reconnecting with capped exponential backoff on transient errors. Each
+/// session resumes after the last batch handed to the emitter, falling back to the committed
+/// position. Returns on a definite error, or when the emitter side has gone.
+pub async fn run_resilient(
+    config: &ConnectorConfig,
+    resume: Option<Position>,
+    out: mpsc::Sender<ChangeBatch>,
+    committed: watch::Receiver<Option<Position>>,
+    observer: &dyn ReaderObserver,
+) -> Result<(), MySqlError> {
+    let mut sender = BatchSender::new(out);
+    let mut attempt = 0u32;
+    loop {
+        let from = sender
+            .last_sent()
+            .cloned()
+            .or_else(|| committed.borrow().clone())
+            .or_else(|| resume.clone());
+        let before = sender.last_sent().cloned();
+        match run(config, from, &mut sender, committed.clone(), observer).await {
+            Ok(()) => return Ok(()),
+            Err(MySqlError::DownstreamClosed) => return Ok(()),
+            Err(e) if e.is_transient() => {
+                if sender.last_sent() != before.as_ref() {
+                    attempt = 0;
+                }
+                let delay =
+                    backoff_delay(attempt, Duration::from_millis(200), Duration::from_secs(30));
+                warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error, reconnecting");
+                observer.retrying(&e);
+                tokio::time::sleep(delay).await;
+                attempt = attempt.saturating_add(1);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_decision_follows_the_mode() {
+        let done = MySqlPosition {
+            file: "bin.000001".into(),
+            pos: 4,
+            skip_events: 0,
+            skip_rows: 0,
+            gtids: None,
+            mariadb_gtids: None,
+            snapshot: None,
+        };
+        let mut midway = done.clone();
+        midway.snapshot = Some(Default::default());
+        use SnapshotMode::*;
+        assert!(needs_snapshot(Initial, None));
+        assert!(!needs_snapshot(Initial, Some(&done)));
+        assert!(needs_snapshot(Initial, Some(&midway)));
+        assert!(needs_snapshot(WhenNeeded, None));
+        assert!(needs_snapshot(Always, Some(&done)));
+        assert!(!needs_snapshot(NoData, None));
+        assert!(!needs_snapshot(Never, None));
+        assert!(!needs_snapshot(Recovery, None));
+    }
+}

@@ -32,6 +32,7 @@ use crate::config::{ConnectorConfig, SnapshotMode};
 use crate::event::ChangeBatch;
 use crate::offsets::{PgPosition, Position};
 use crate::runtime::{BatchSender, backoff_delay};
+pub use crate::runtime::{NoObserver, ReaderObserver};
 
 /// Startup options pinning the text formats `types` parses.
 const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres \
@@ -174,17 +175,6 @@ pub async fn run(
     client.stop();
     result
 }
-
-/// Told when the reader streams and when it retries, so the runtime can report RUNNING and
-/// RESTARTING.
-pub trait ReaderObserver: Sync {
-    fn streaming(&self) {}
-    fn retrying(&self, _error: &PgError) {}
-}
-
-/// An observer that ignores everything.
-pub struct NoObserver;
-impl ReaderObserver for NoObserver {}
 
 /// Runs the reader, reconnecting with capped exponential backoff on transient errors (lost
 /// connection, server restart). Each session resumes after the last batch handed to the

@@ -14,6 +14,7 @@ use super::metrics::ConnectorMetrics;
 use super::status::{ConnectorState, ConnectorStatus};
 use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
 use crate::emitter::{EmitError, run_embedded, run_kafka};
+use crate::mysql_binlog::{self, MySqlError};
 use crate::offsets::{FileOffsetStore, OffsetError, Position, load_from_kafka};
 use crate::postgres_wal::{self, PgError};
 
@@ -21,6 +22,8 @@ use crate::postgres_wal::{self, PgError};
 pub enum TaskError {
     #[error(transparent)]
     Postgres(#[from] PgError),
+    #[error(transparent)]
+    MySql(#[from] MySqlError),
     #[error(transparent)]
     Emit(#[from] EmitError),
     #[error(transparent)]
@@ -33,6 +36,7 @@ impl TaskError {
     pub fn is_transient(&self) -> bool {
         match self {
             TaskError::Postgres(e) => e.is_transient(),
+            TaskError::MySql(e) => e.is_transient(),
             TaskError::Emit(e) => e.is_transient(),
             TaskError::Offsets(e) => e.is_transient(),
             TaskError::ReaderUnavailable(_) => false,
@@ -42,7 +46,7 @@ impl TaskError {
     /// What the user can do about it, for the status trace.
     pub fn hint(&self) -> &'static str {
         match self {
-            TaskError::Postgres(_) => {
+            TaskError::Postgres(_) | TaskError::MySql(_) => {
                 "fix the database setting named above, then restart the connector"
             }
             TaskError::Emit(EmitError::Kafka(crate::emitter::kafka::KafkaSinkError::Fenced {
@@ -80,12 +84,12 @@ pub async fn committed_position(
 /// Reports the reader's reconnects in the connector's status and error count.
 struct StatusObserver(Arc<Mutex<ConnectorStatus>>, Arc<ConnectorMetrics>);
 
-impl postgres_wal::ReaderObserver for StatusObserver {
+impl crate::runtime::ReaderObserver for StatusObserver {
     fn streaming(&self) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
             ConnectorStatus::new(ConnectorState::Running);
     }
-    fn retrying(&self, error: &PgError) {
+    fn retrying(&self, error: &dyn std::fmt::Display) {
         self.1.error();
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = ConnectorStatus {
             state: ConnectorState::Restarting,
@@ -102,7 +106,7 @@ async fn run_once(
     metrics: &Arc<ConnectorMetrics>,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), TaskError> {
-    if config.class != ConnectorClass::Postgres {
+    if config.class == ConnectorClass::MongoDb {
         return Err(TaskError::ReaderUnavailable(config.class.name()));
     }
     let resume = committed_position(config, service).await?;
@@ -125,7 +129,16 @@ async fn run_once(
     let observer = StatusObserver(Arc::clone(status), Arc::clone(metrics));
     let mut reader = tokio::spawn(
         async move {
-            postgres_wal::run_resilient(&reader_config, resume, tx, commit_rx, &observer).await
+            match reader_config.class {
+                ConnectorClass::MySql | ConnectorClass::MariaDb => {
+                    mysql_binlog::run_resilient(&reader_config, resume, tx, commit_rx, &observer)
+                        .await
+                        .map_err(TaskError::from)
+                }
+                _ => postgres_wal::run_resilient(&reader_config, resume, tx, commit_rx, &observer)
+                    .await
+                    .map_err(TaskError::from),
+            }
         }
         .in_current_span(),
     );
@@ -148,7 +161,7 @@ async fn run_once(
                 }
                 return match (&mut reader).await {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e.into()),
+                    Ok(Err(e)) => Err(e),
                     Err(_) => Ok(()),
                 };
             }

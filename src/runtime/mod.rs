@@ -9,6 +9,7 @@ mod channel;
 mod connector;
 mod meter;
 pub mod metrics;
+mod observer;
 mod offsets_ops;
 mod ops;
 mod status;
@@ -28,6 +29,7 @@ pub use backoff::backoff_delay;
 pub use channel::{BatchSender, Closed};
 pub use connector::{TaskError, committed_position};
 pub use metrics::{ConnectorMetrics, MetricsSnapshot};
+pub use observer::{NoObserver, ReaderObserver};
 pub use offsets_ops::{OffsetsView, PartitionOffset};
 pub use status::{
     ConnectorInfo, ConnectorState, ConnectorStatus, HIDDEN, StateInfo, StatusInfo, TargetState,

@@ -2,12 +2,12 @@
 
 use serde_json::json;
 
-use crate::{Api, assert_error, mysql, unreachable_pg};
+use crate::{Api, assert_error, mongodb, mysql, unreachable_pg};
 
 #[tokio::test]
 async fn status_has_kafka_connects_shape() {
     let api = Api::new();
-    api.create("m", mysql()).await;
+    api.create("m", mongodb()).await;
     let s = api.wait_state("m", "FAILED").await;
     assert_eq!(s["name"], "m");
     assert_eq!(s["type"], "source");
@@ -18,7 +18,10 @@ async fn status_has_kafka_connects_shape() {
         (Some(0), Some("FAILED"))
     );
     assert!(
-        task["trace"].as_str().unwrap().contains("no mysql reader"),
+        task["trace"]
+            .as_str()
+            .unwrap()
+            .contains("no mongodb reader"),
         "{s}"
     );
     let t = api.get("/connectors/m/tasks/0/status").await;
@@ -72,7 +75,7 @@ async fn pause_resume_stop_are_202_and_reported() {
 #[tokio::test]
 async fn restart_answers_as_kafka_connect_3() {
     let api = Api::new();
-    api.create("m", mysql()).await;
+    api.create("m", mongodb()).await;
     api.create("p", unreachable_pg()).await;
     api.wait_state("m", "FAILED").await;
     api.wait_state("p", "RESTARTING").await;

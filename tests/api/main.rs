@@ -113,13 +113,23 @@ impl Api {
     }
 }
 
-/// A MySQL connector: FAILED at once (this build has no MySQL reader).
+/// A MongoDB connector: FAILED at once (this build has no MongoDB reader).
+pub fn mongodb() -> Value {
+    json!({
+        "connector.class": "io.debezium.connector.mongodb.MongoDbConnector",
+        "mongodb.connection.string": "mongodb://u:secret-pw@127.0.0.1:1",
+        "topic.prefix": "mo",
+    })
+}
+
+/// A MySQL connector on a port nothing listens on: RESTARTING, retrying forever.
 pub fn mysql() -> Value {
     json!({
         "connector.class": "io.debezium.connector.mysql.MySqlConnector",
         "database.hostname": "127.0.0.1",
         "database.user": "u",
         "database.password": "secret-pw",
+        "database.port": 1,
         "database.server.id": 7,
         "topic.prefix": "my",
     })

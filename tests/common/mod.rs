@@ -2,13 +2,17 @@
 //! polling with a timeout instead of sleeping.
 //!
 //! Servers come from the environment (`SIPHON_TEST_PG_URL`, `SIPHON_TEST_MYSQL_URL`,
-//! `SIPHON_TEST_KAFKA`, `SIPHON_TEST_REGISTRY`) when set; otherwise from the env file that
-//! `scripts/start-servers.sh` writes, starting the missing ones through that script (which is
-//! idempotent and takes a lock, so tests in parallel processes share one set of servers).
+//! `SIPHON_TEST_MYSQL_BAD_URL`, `SIPHON_TEST_KAFKA`, `SIPHON_TEST_REGISTRY`) when set;
+//! otherwise from the env file that `scripts/start-servers.sh` writes, starting the missing
+//! ones through that script (which is idempotent and takes a lock, so tests in parallel
+//! processes share one set of servers). `SIPHON_TEST_MYSQL_BAD_URL` (a MariaDB with binlog
+//! settings a reader must refuse) is only started when a test asks for it.
 //! A server that cannot be reached fails the test: nothing is skipped silently.
 #![allow(dead_code)]
 
 pub mod process;
+pub mod replay;
+pub mod standin;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -22,6 +26,9 @@ use std::time::{Duration, Instant};
 pub enum Server {
     Postgres,
     MariaDb,
+    /// A second MariaDB whose binlog settings a CDC reader must refuse (MIXED format, MINIMAL
+    /// row image and metadata). Not started by default, only when a test asks for it.
+    MariaDbBad,
     Kafka,
     Registry,
 }
@@ -31,6 +38,7 @@ impl Server {
         match self {
             Server::Postgres => "SIPHON_TEST_PG_URL",
             Server::MariaDb => "SIPHON_TEST_MYSQL_URL",
+            Server::MariaDbBad => "SIPHON_TEST_MYSQL_BAD_URL",
             Server::Kafka => "SIPHON_TEST_KAFKA",
             Server::Registry => "SIPHON_TEST_REGISTRY",
         }
@@ -40,6 +48,7 @@ impl Server {
         match self {
             Server::Postgres => "pg",
             Server::MariaDb => "mariadb",
+            Server::MariaDbBad => "mariadb-bad",
             Server::Kafka => "kafka",
             Server::Registry => "registry",
         }

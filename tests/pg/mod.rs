@@ -1,7 +1,8 @@
 //! Helpers for the PostgreSQL reader tests: a fresh database per test, a connector config
-//! pointing at it, and a stand-in emitter that "commits" every batch it receives (recording
-//! the events) and publishes the committed position, as the real emitter does after a Kafka
-//! commit.
+//! pointing at it, and the PostgreSQL reader under the stand-in emitter of
+//! `common::standin`, which "commits" every batch it receives (recording the events) and
+//! publishes the committed position, as the real emitter does after a Kafka commit. The replay
+//! helpers are in `common::replay`.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -9,10 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use siphon::config::ConnectorConfig;
-use siphon::event::{ChangeEvent, Op, Row, Value};
+use siphon::event::ChangeEvent;
 use siphon::offsets::Position;
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 
 use crate::common::{Server, server, unique_name, with_database};
 
@@ -198,16 +197,8 @@ pub async fn connect(url: &str) -> tokio_postgres::Client {
     client
 }
 
-/// A running reader and what its stand-in emitter committed.
-pub struct Running {
-    pub reader: JoinHandle<Result<(), siphon::postgres_wal::PgError>>,
-    committer: JoinHandle<()>,
-    pub events: Arc<Mutex<Vec<ChangeEvent>>>,
-    /// Transaction markers, in the order the batches carried them.
-    pub markers: Arc<Mutex<Vec<siphon::event::TxMarker>>>,
-    pub committed: watch::Receiver<Option<Position>>,
-    gate: Arc<tokio::sync::Semaphore>,
-}
+/// A running PostgreSQL reader and what its stand-in emitter committed.
+pub type Running = crate::common::standin::Running<siphon::postgres_wal::PgError>;
 
 impl Running {
     pub fn start(config: ConnectorConfig, resume: Option<Position>) -> Running {
@@ -231,115 +222,23 @@ impl Running {
         events: Arc<Mutex<Vec<ChangeEvent>>>,
         max_batches: usize,
     ) -> Running {
-        let (tx, mut rx) = mpsc::channel(4);
-        let (commit_tx, commit_rx) = watch::channel(resume.clone());
-        let reader_commit = commit_rx.clone();
-        let reader = tokio::spawn(async move {
-            siphon::postgres_wal::run_resilient(
-                &config,
-                resume,
-                tx,
-                reader_commit,
-                &siphon::postgres_wal::NoObserver,
-            )
-            .await
-        });
-        let sink = Arc::clone(&events);
-        let markers: Arc<Mutex<Vec<siphon::event::TxMarker>>> = Arc::default();
-        let marker_sink = Arc::clone(&markers);
-        let gate = Arc::new(tokio::sync::Semaphore::new(max_batches.min(1 << 20)));
-        let permits = Arc::clone(&gate);
-        let committer = tokio::spawn(async move {
-            loop {
-                let Ok(permit) = permits.acquire().await else {
-                    break;
-                };
-                permit.forget();
-                let Some(batch) = rx.recv().await else { break };
-                sink.lock().unwrap().extend(batch.events);
-                marker_sink.lock().unwrap().extend(batch.markers);
-                if commit_tx.send(Some(batch.position)).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            reader,
-            committer,
+        let from = resume.clone();
+        Running::spawn(
+            resume,
             events,
-            markers,
-            committed: commit_rx,
-            gate,
-        }
+            max_batches,
+            move |tx, committed| async move {
+                siphon::postgres_wal::run_resilient(
+                    &config,
+                    from,
+                    tx,
+                    committed,
+                    &siphon::postgres_wal::NoObserver,
+                )
+                .await
+            },
+        )
     }
-
-    /// Lets the stand-in emitter take batches again, without limit.
-    pub fn release(&self) {
-        self.gate.add_permits(1 << 20);
-    }
-
-    pub fn count(&self) -> usize {
-        self.events.lock().unwrap().len()
-    }
-
-    /// Stops the reader as a crash would between batches: what was committed stays committed.
-    pub async fn stop(self) -> Option<Position> {
-        self.reader.abort();
-        let _ = self.reader.await;
-        self.committer.abort();
-        let _ = self.committer.await;
-        self.committed.borrow().clone()
-    }
-
-    /// Fails the test if the reader ended with an error.
-    pub fn assert_alive(&self) {
-        assert!(!self.reader.is_finished(), "the reader stopped early");
-    }
-}
-
-/// Replays events onto a key → row map, failing on any gap or duplicate: a create or read of
-/// a key already present, an update or delete of a missing key.
-pub fn replay(events: &[ChangeEvent]) -> HashMap<Vec<String>, Row> {
-    let mut state: HashMap<Vec<String>, Row> = HashMap::new();
-    for (i, e) in events.iter().enumerate() {
-        let key: Vec<String> = e
-            .key()
-            .expect("keyed table")
-            .0
-            .iter()
-            .map(|v| format!("{v:?}"))
-            .collect();
-        match e.op {
-            Op::Read | Op::Create => {
-                let prev = state.insert(key.clone(), e.after.clone().unwrap());
-                assert!(prev.is_none(), "event {i}: duplicate {:?} of {key:?}", e.op);
-            }
-            Op::Update => {
-                let before_key = e.before.as_ref().and_then(|b| b.key(&e.table));
-                if let Some(bk) = before_key {
-                    let bk: Vec<String> = bk.0.iter().map(|v| format!("{v:?}")).collect();
-                    assert!(
-                        state.remove(&bk).is_some(),
-                        "event {i}: update of missing {bk:?}"
-                    );
-                } else {
-                    assert!(
-                        state.contains_key(&key),
-                        "event {i}: update of missing {key:?}"
-                    );
-                }
-                state.insert(key, e.after.clone().unwrap());
-            }
-            Op::Delete => {
-                assert!(
-                    state.remove(&key).is_some(),
-                    "event {i}: delete of missing {key:?}"
-                );
-            }
-            op => panic!("unexpected op {op:?}"),
-        }
-    }
-    state
 }
 
 /// Rows of `table` as `id → (val, note)`, for comparison with a replay.
@@ -356,25 +255,6 @@ pub async fn table_state(
         .unwrap()
         .into_iter()
         .map(|r| (r.get(0), (r.get(1), r.get(2))))
-        .collect()
-}
-
-/// A replay of a `(id bigint pk, val bigint, note text)` table in the same shape.
-pub fn replay_state(events: &[ChangeEvent]) -> HashMap<i64, (i64, String)> {
-    replay(events)
-        .into_values()
-        .map(|row| {
-            let int = |v: &Value| match v {
-                Value::Int64(n) => *n,
-                Value::Int32(n) => i64::from(*n),
-                other => panic!("not an int: {other:?}"),
-            };
-            let text = match &row.0[2] {
-                Value::Text(s) => s.clone(),
-                other => panic!("not text: {other:?}"),
-            };
-            (int(&row.0[0]), (int(&row.0[1]), text))
-        })
         .collect()
 }
 

@@ -1,0 +1,120 @@
+//! A stand-in emitter for reader tests, the same for every source: it "commits" every batch
+//! the reader hands it (recording the events and transaction markers) and publishes the
+//! committed position, as the real emitter does after a Kafka commit. It can stall after a
+//! number of batches (a stalled broker), holding the reader by backpressure.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use siphon::event::{ChangeBatch, ChangeEvent, TxMarker};
+use siphon::offsets::Position;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// A running reader (ending with `Result<(), E>`) and what its stand-in emitter committed.
+pub struct Running<E> {
+    pub reader: JoinHandle<Result<(), E>>,
+    committer: JoinHandle<()>,
+    pub events: Arc<Mutex<Vec<ChangeEvent>>>,
+    /// Transaction markers, in the order the batches carried them.
+    pub markers: Arc<Mutex<Vec<TxMarker>>>,
+    pub committed: watch::Receiver<Option<Position>>,
+    /// Batches the stand-in emitter has committed.
+    pub batches: Arc<AtomicUsize>,
+    /// How the reader ended, once it has: its error, or that it returned.
+    ended: Arc<Mutex<Option<String>>>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl<E: std::fmt::Display + Send + 'static> Running<E> {
+    /// Spawns `reader(out, committed)` and a stand-in emitter that appends the committed
+    /// events to `events` and stops taking batches after `max_batches` until `release`.
+    pub fn spawn<F, Fut>(
+        resume: Option<Position>,
+        events: Arc<Mutex<Vec<ChangeEvent>>>,
+        max_batches: usize,
+        reader: F,
+    ) -> Running<E>
+    where
+        F: FnOnce(mpsc::Sender<ChangeBatch>, watch::Receiver<Option<Position>>) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let (tx, mut rx) = mpsc::channel(4);
+        let (commit_tx, commit_rx) = watch::channel(resume);
+        let ended: Arc<Mutex<Option<String>>> = Arc::default();
+        let outcome = Arc::clone(&ended);
+        let run = reader(tx, commit_rx.clone());
+        let reader = tokio::spawn(async move {
+            let result = run.await;
+            *outcome.lock().unwrap() = Some(match &result {
+                Ok(()) => "returned Ok(())".to_owned(),
+                Err(e) => format!("failed: {e}"),
+            });
+            result
+        });
+        let sink = Arc::clone(&events);
+        let markers: Arc<Mutex<Vec<TxMarker>>> = Arc::default();
+        let marker_sink = Arc::clone(&markers);
+        let batches = Arc::new(AtomicUsize::new(0));
+        let batch_count = Arc::clone(&batches);
+        let gate = Arc::new(tokio::sync::Semaphore::new(max_batches.min(1 << 20)));
+        let permits = Arc::clone(&gate);
+        let committer = tokio::spawn(async move {
+            loop {
+                let Ok(permit) = permits.acquire().await else {
+                    break;
+                };
+                permit.forget();
+                let Some(batch) = rx.recv().await else { break };
+                sink.lock().unwrap().extend(batch.events);
+                marker_sink.lock().unwrap().extend(batch.markers);
+                batch_count.fetch_add(1, Ordering::SeqCst);
+                if commit_tx.send(Some(batch.position)).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            reader,
+            committer,
+            events,
+            markers,
+            committed: commit_rx,
+            batches,
+            ended,
+            gate,
+        }
+    }
+
+    /// Lets the stand-in emitter take batches again, without limit.
+    pub fn release(&self) {
+        self.gate.add_permits(1 << 20);
+    }
+
+    pub fn count(&self) -> usize {
+        self.events.lock().unwrap().len()
+    }
+
+    /// Batches committed so far.
+    pub fn batch_count(&self) -> usize {
+        self.batches.load(Ordering::SeqCst)
+    }
+
+    /// Stops the reader as a crash would between batches: what was committed stays committed.
+    pub async fn stop(self) -> Option<Position> {
+        self.reader.abort();
+        let _ = self.reader.await;
+        self.committer.abort();
+        let _ = self.committer.await;
+        self.committed.borrow().clone()
+    }
+
+    /// Fails the test, with the reader's error, if the reader has ended.
+    pub fn assert_alive(&self) {
+        if let Some(how) = self.ended.lock().unwrap().as_ref() {
+            panic!("the reader stopped early: it {how}");
+        }
+        assert!(!self.reader.is_finished(), "the reader stopped early");
+    }
+}
