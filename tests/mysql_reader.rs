@@ -539,3 +539,51 @@ async fn server_without_row_binlog_is_refused_with_a_definite_error() {
     }
     db.drop().await;
 }
+
+/// A committed position in a binlog file the server no longer has (purged, or from another
+/// server): a definite error telling the user to re-snapshot, and with
+/// `snapshot.mode=when_needed` a new snapshot instead.
+#[tokio::test]
+async fn purged_binlog_is_a_definite_error_unless_when_needed() {
+    let db = TestDb::create().await;
+    let mut conn = db.client().await;
+    exec(
+        &mut conn,
+        "CREATE TABLE p (id INT PRIMARY KEY); INSERT INTO p VALUES (1), (2);",
+    )
+    .await;
+    let first: String = conn
+        .query_map("SHOW BINARY LOGS", |(name, _size): (String, u64)| name)
+        .await
+        .unwrap()
+        .remove(0);
+    let (base, _) = first.rsplit_once('.').unwrap();
+    let gone = Position::Mysql(siphon::offsets::MySqlPosition {
+        file: format!("{base}.000000"),
+        pos: 4,
+        skip_events: 0,
+        skip_rows: 0,
+        gtids: None,
+        mariadb_gtids: None,
+        snapshot: None,
+    });
+
+    let running = Running::start(db.config(&[]), Some(gone.clone()));
+    let err = tokio::time::timeout(TIMEOUT, running.reader)
+        .await
+        .expect("the reader gives up")
+        .unwrap()
+        .expect_err("a purged binlog is an error");
+    assert!(!err.is_transient(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(".000000") && text.contains("snapshot.mode=when_needed"),
+        "{text}"
+    );
+
+    let running = Running::start(db.config(&[("snapshot.mode", "when_needed")]), Some(gone));
+    let events = running.wait_for_events("a new snapshot", 2).await;
+    assert!(events.iter().all(|e| e.op == Op::Read), "{events:?}");
+    running.stop().await;
+    db.drop().await;
+}
