@@ -171,7 +171,6 @@ impl<'a> Streamer<'a> {
             let deadline = self.batch_started.map(|t| t + linger);
             tokio::select! {
                 event = stream.next() => {
-                    last_event = Instant::now();
                     match event {
                         Some(Ok(event)) => self.on_event(event).await?,
                         Some(Err(e)) => return Err(MySqlError::from_stream(e, &self.file)),
@@ -179,6 +178,8 @@ impl<'a> Streamer<'a> {
                             mysql_async::DriverError::ConnectionClosed,
                         ))),
                     }
+                    // After handling, which may have waited for the emitter (backpressure).
+                    last_event = Instant::now();
                 }
                 changed = self.committed.changed() => {
                     if changed.is_err() {
@@ -189,6 +190,9 @@ impl<'a> Streamer<'a> {
                     if self.tx.is_none() {
                         self.flush().await?;
                     }
+                    // Time spent waiting for the emitter is not the server's silence.
+                    last_event = Instant::now();
+                    continue;
                 }
                 () = tokio::time::sleep_until((last_event + SILENCE_LIMIT).into()) => {
                     return Err(MySqlError::Stream(mysql_async::Error::Driver(

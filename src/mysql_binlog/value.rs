@@ -550,6 +550,29 @@ mod tests {
     }
 
     #[test]
+    fn binary_json_becomes_text_and_partial_updates_are_refused() {
+        use mysql_async::binlog::jsonb;
+        let c = col(Kind::Json, true);
+        let text = |v| match from_binlog(BinlogValue::Jsonb(v), &c, false).unwrap() {
+            Value::Json(t) => t,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(text(jsonb::Value::I64(-5)), "-5");
+        assert_eq!(
+            text(jsonb::Value::String(jsonb::JsonbString::new(
+                "h\u{e9}\"".as_bytes()
+            ))),
+            "\"h\u{e9}\\\"\""
+        );
+        assert_eq!(text(jsonb::Value::Null), "null");
+        let err = from_binlog(BinlogValue::JsonDiff(Vec::new()), &c, false).unwrap_err();
+        assert!(
+            err.to_string().contains("binlog_row_value_options"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn geometry_splits_srid_and_wkb() {
         let mut raw = 4326i32.to_le_bytes().to_vec();
         raw.extend([1, 1, 0, 0, 0]);
