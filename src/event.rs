@@ -454,6 +454,55 @@ impl ChangeEvent {
     }
 }
 
+/// Counts a transaction's events for Debezium's `transaction` block and END record: in all
+/// and per table, in order of first appearance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TxOrders {
+    pub total: u64,
+    pub per_table: Vec<(String, u64)>,
+}
+
+impl TxOrders {
+    /// Counts an event of `table`; returns (total order, order within the table), from 1.
+    pub fn count(&mut self, table: &str) -> (u64, u64) {
+        self.total += 1;
+        let n = match self.per_table.iter_mut().find(|(t, _)| t == table) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.per_table.push((table.to_owned(), 1));
+                1
+            }
+        };
+        (self.total, n)
+    }
+}
+
+impl SnapshotMarker {
+    /// Debezium's marker for a snapshot row: `first` for the very first row, `last` for the
+    /// last row of the last table, else the first/last of its table, else `true`.
+    pub fn for_row(
+        first_overall: bool,
+        last_table: bool,
+        first_in_table: bool,
+        last_in_table: bool,
+    ) -> Self {
+        if first_overall {
+            SnapshotMarker::First
+        } else if last_table && last_in_table {
+            SnapshotMarker::Last
+        } else if first_in_table {
+            SnapshotMarker::FirstInDataCollection
+        } else if last_in_table {
+            SnapshotMarker::LastInDataCollection
+        } else {
+            SnapshotMarker::True
+        }
+    }
+}
+
 /// Debezium's transaction metadata records (`<topic.prefix>.transaction`), when
 /// `provide.transaction.metadata` is on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 mod common;
 mod pg;
 
-use std::process::Command;
 use std::time::Duration;
 
+use common::consume::python_consume;
 use common::process::SiphonProcess;
 use common::{Server, server, wait_for};
 use pg::{TIMEOUT, TestDb};
@@ -25,33 +25,6 @@ fn start_siphon(config: &str, dir: &std::path::Path) -> SiphonProcess {
             ("SIPHON_LOG", "info,siphon=debug"),
         ],
     )
-}
-
-/// Records of `topic` decoded by the Python consumer.
-fn python_consume(topic: &str, min: usize) -> Vec<Json> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/consume_debezium.py"
-    );
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(server(Server::Kafka))
-        .arg(server(Server::Registry))
-        .arg(min.to_string())
-        .arg("60")
-        .arg(topic)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "consumer failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[tokio::test]

@@ -6,39 +6,11 @@
 mod common;
 mod mysql;
 
-use std::process::Command;
-
+use common::consume::python_consume;
 use common::process::SiphonProcess;
 use common::{Server, server};
 use mysql::{TestDb, exec};
-use serde_json::{Value as Json, json};
-
-/// Records of `topic` decoded by the Python consumer.
-fn python_consume(topic: &str, min: usize) -> Vec<Json> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/consume_debezium.py"
-    );
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(server(Server::Kafka))
-        .arg(server(Server::Registry))
-        .arg(min.to_string())
-        .arg("60")
-        .arg(topic)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "consumer failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn python_avro_consumer_reads_mariadb_events() {

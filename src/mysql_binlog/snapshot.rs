@@ -165,17 +165,12 @@ pub async fn run(
             let mut events = Vec::with_capacity(n);
             for (i, (row, key)) in rows.into_iter().enumerate() {
                 let last_row_of_table = !more && i + 1 == n;
-                let marker = if first_overall {
-                    SnapshotMarker::First
-                } else if last_table && last_row_of_table {
-                    SnapshotMarker::Last
-                } else if first_in_table {
-                    SnapshotMarker::FirstInDataCollection
-                } else if last_row_of_table {
-                    SnapshotMarker::LastInDataCollection
-                } else {
-                    SnapshotMarker::True
-                };
+                let marker = SnapshotMarker::for_row(
+                    first_overall,
+                    last_table,
+                    first_in_table,
+                    last_row_of_table,
+                );
                 first_overall = false;
                 first_in_table = false;
                 events.push(read_event(&state, row, marker, ts_us, server_id, &point));

@@ -22,7 +22,7 @@ use super::value::from_binlog;
 use crate::config::ConnectorConfig;
 use crate::event::{
     ChangeBatch, ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId,
-    TableSchema, TxInfo, TxMarker, Value,
+    TableSchema, TxInfo, TxMarker, TxOrders, Value,
 };
 use crate::offsets::{MariaDbGtidState, MySqlGtidSet, MySqlPosition, Position};
 use crate::runtime::BatchSender;
@@ -67,8 +67,7 @@ struct OpenTx {
     ts_us: i64,
     thread: Option<u64>,
     query: Option<String>,
-    total: u64,
-    per_table: Vec<(String, u64)>,
+    orders: TxOrders,
 }
 
 impl OpenTx {
@@ -77,21 +76,6 @@ impl OpenTx {
             Some(g) => g.text(),
             None => format!("{}:{}", self.start_file, self.start_pos),
         }
-    }
-
-    fn count(&mut self, table: &str) -> (u64, u64) {
-        self.total += 1;
-        let n = match self.per_table.iter_mut().find(|(t, _)| t == table) {
-            Some((_, n)) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                self.per_table.push((table.to_owned(), 1));
-                1
-            }
-        };
-        (self.total, n)
     }
 }
 
@@ -314,8 +298,7 @@ impl<'a> Streamer<'a> {
             ts_us: i64::from(timestamp) * 1_000_000,
             thread: None,
             query: None,
-            total: 0,
-            per_table: Vec::new(),
+            orders: TxOrders::default(),
         });
     }
 
@@ -439,7 +422,7 @@ impl<'a> Streamer<'a> {
                 reason: e.to_string(),
             })?;
             let Some(tx) = &mut self.tx else { break };
-            let (total_order, table_order) = tx.count(&table_name);
+            let (total_order, table_order) = tx.orders.count(&table_name);
             if let Some((se, sr)) = tx.skip
                 && (event_index < se || (event_index == se && (r as u64) < sr))
             {
@@ -596,12 +579,12 @@ impl<'a> Streamer<'a> {
             mariadb_gtids: self.maria_state.clone(),
             snapshot: None,
         };
-        if self.config.provide_transaction_metadata && tx.total > 0 {
+        if self.config.provide_transaction_metadata && tx.orders.total > 0 {
             self.markers.push(TxMarker::End {
                 id: tx.id(),
                 ts_us: tx.ts_us,
-                event_count: tx.total,
-                data_collections: tx.per_table.clone(),
+                event_count: tx.orders.total,
+                data_collections: tx.orders.per_table.clone(),
             });
             self.batch_started.get_or_insert_with(Instant::now);
         }

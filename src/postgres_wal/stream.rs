@@ -17,7 +17,7 @@ use super::pgoutput::{
 };
 use super::relations::{RelationCache, WireColumn, build_table};
 use crate::config::ConnectorConfig;
-use crate::event::{ChangeBatch, ChangeEvent, TxInfo, TxMarker};
+use crate::event::{ChangeBatch, ChangeEvent, TxInfo, TxMarker, TxOrders};
 use crate::offsets::{PgPosition, Position};
 use crate::runtime::BatchSender;
 
@@ -32,31 +32,13 @@ struct OpenTx {
     skip_all: bool,
     /// Captured changes so far, counting skipped ones, so the transaction block's orders
     /// stay the same across a restart inside the transaction.
-    total: u64,
-    /// Captured changes per table, in order of first appearance.
-    per_table: Vec<(String, u64)>,
+    orders: TxOrders,
 }
 
 impl OpenTx {
     /// Debezium's PostgreSQL transaction id: `<xid>:<commit LSN>`.
     fn id(&self) -> String {
         format!("{}:{}", self.xid, self.commit_lsn)
-    }
-
-    /// Counts a change of `table`; returns (total order, order within the table), from 1.
-    fn count(&mut self, table: &str) -> (u64, u64) {
-        self.total += 1;
-        let n = match self.per_table.iter_mut().find(|(t, _)| t == table) {
-            Some((_, n)) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                self.per_table.push((table.to_owned(), 1));
-                1
-            }
-        };
-        (self.total, n)
     }
 }
 
@@ -187,8 +169,7 @@ impl<'a> Streamer<'a> {
                     commit_ts_us: pg_epoch_micros_to_unix_micros(commit_time_micros),
                     skip_through,
                     skip_all,
-                    total: 0,
-                    per_table: Vec::new(),
+                    orders: TxOrders::default(),
                 });
             }
             ReplicationEvent::Commit { lsn, .. } => {
@@ -198,12 +179,12 @@ impl<'a> Streamer<'a> {
                 let Some(tx) = tx.filter(|t| !t.skip_all) else {
                     return Ok(());
                 };
-                if self.config.provide_transaction_metadata && tx.total > 0 {
+                if self.config.provide_transaction_metadata && tx.orders.total > 0 {
                     self.markers.push(TxMarker::End {
                         id: tx.id(),
                         ts_us: tx.commit_ts_us,
-                        event_count: tx.total,
-                        data_collections: tx.per_table.clone(),
+                        event_count: tx.orders.total,
+                        data_collections: tx.orders.per_table.clone(),
                     });
                     self.batch_started.get_or_insert_with(Instant::now);
                 }
@@ -326,7 +307,7 @@ impl<'a> Streamer<'a> {
                 )));
             }
         };
-        let (total_order, table_order) = tx.count(&table.schema.id.to_string());
+        let (total_order, table_order) = tx.orders.count(&table.schema.id.to_string());
         if tx.skip_through.is_some_and(|s| lsn <= s) {
             return Ok(());
         }
