@@ -53,8 +53,8 @@ mod tests {
 
     #[test]
     fn decodes_a_gtid_event() {
-        // Captured from MariaDB 10.11: seq 7, domain 0, flags 0x0c (transactional, allow
-        // parallel), no commit id.
+        // Laid out as MariaDB 10.11 writes it (the live tests check decoded GTIDs against
+        // @@last_gtid): seq 7, domain 0, flags 0x0c (transactional, allow parallel).
         let body = [7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0, 0, 0, 0, 0, 0];
         let g = decode_gtid(&body).unwrap();
         assert_eq!(
