@@ -12,6 +12,9 @@
 #   2. snapshot: rows/s of the initial snapshot of a table of the same size;
 #   3. Siphon's peak and final RSS.
 # Not measured yet: live latency at a fixed rate, MB/s, MariaDB (no reader yet).
+#
+#   SIPHON_BENCH_PERF=/tmp/siphon.perf scripts/bench.sh   # also records perf profiles of
+#       siphon (/tmp/siphon.perf.catchup, /tmp/siphon.perf.snapshot; `perf report -i ...`)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -129,9 +132,15 @@ offset_of() {
 # Runs siphon on config $1 until `$2` (a shell test) holds; sets elapsed_s and peak/final RSS.
 measure() {
   local t0 rss
+  python3 scripts/bench_cpu.py snap "$work/cpu.$3"
   t0=$(now)
   target/release/siphon run --config "$1" 2>"$work/siphon.log" &
   siphon_pid=$!
+  perf_pid=""
+  if [ -n "${SIPHON_BENCH_PERF:-}" ]; then
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$siphon_pid" -o "$SIPHON_BENCH_PERF.$3" 2>/dev/null &
+    perf_pid=$!
+  fi
   peak_rss=0
   until eval "$2"; do
     sleep 0.2
@@ -141,7 +150,9 @@ measure() {
     [ "$(calc "$(now) - $t0 > 1800")" = True ] && { echo "timed out"; exit 1; }
   done
   elapsed_s=$(calc "$(now) - $t0")
+  python3 scripts/bench_cpu.py diff "$work/cpu.$3" "$elapsed_s" > "$work/cpu.$3.txt"
   final_rss=$(awk '/VmRSS/ {print $2}' "/proc/$siphon_pid/status")
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   kill "$siphon_pid"; wait "$siphon_pid" || true; siphon_pid=""
 }
 caught_up() {
@@ -159,14 +170,14 @@ snapshot_done() {
 "max.batch.size" = 4096
 "max.queue.size" = 32768
 "poll.interval.ms" = 100'; } > "$work/catchup.toml"
-measure "$work/catchup.toml" caught_up
+measure "$work/catchup.toml" caught_up catchup
 catchup_s=$elapsed_s; catchup_peak=$peak_rss; catchup_final=$final_rss
 
 { service snapshot; connector snapshot bench_snapshot snap_pub "${db}_snap" '"snapshot.mode" = "initial_only"
 "snapshot.fetch.size" = 10000
 "max.batch.size" = 10000
 "max.queue.size" = 40000'; } > "$work/snapshot.toml"
-measure "$work/snapshot.toml" snapshot_done
+measure "$work/snapshot.toml" snapshot_done snapshot
 snapshot_s=$elapsed_s; snapshot_peak=$peak_rss
 
 rate() { python3 -c "print(round($1 / $2))"; }
@@ -183,3 +194,5 @@ printf '%-52s %12s\n' "siphon RSS after catch-up, MB" "$((catchup_final / 1024))
 printf '%-52s %12s\n' "snapshot of a table of rows" "$snap_rows"
 printf '%-52s %12s\n' "snapshot, rows/s (Avro, Kafka transactions)" "$snap_rate"
 printf '%-52s %12s\n' "snapshot peak RSS, MB" "$((snapshot_peak / 1024))"
+echo; echo "where the CPU went, catch-up:"; cat "$work/cpu.catchup.txt"
+echo "where the CPU went, snapshot:"; cat "$work/cpu.snapshot.txt"

@@ -4,9 +4,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::emitter::avro_schema::table_schemas;
-use crate::emitter::avro_value::envelope_value;
 use crate::emitter::avro_value::tests::{
-    avro_dec, bits, dec, event, field, meta, pg, s, try_encode, unwrap_union,
+    avro_dec, bits, dec, envelope_value, event, field, meta, pg, s, try_encode, unwrap_union,
 };
 use crate::event::{DataType as D, Op, Row, TableId, TableSchema, TimePrecision as P};
 

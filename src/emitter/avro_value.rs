@@ -31,12 +31,14 @@
 //! - **Multi-dimensional arrays** (a nested array value in a one-level array type) are an error.
 
 use apache_avro::Schema;
+use apache_avro::schema::RecordField;
 use apache_avro::types::Value as Avro;
 
 use super::avro_convert::{Ctx, opt, some};
 use super::avro_schema::{
     AvroOptions, ENVELOPE_FIELDS, SourceKind, TableAvroSchemas, sanitize_field_name,
 };
+use super::avro_write::{AvroWriter, WriteError, write_long};
 use crate::event::{ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, TableSchema};
 
 /// Connector-level `source` fields.
@@ -63,6 +65,8 @@ pub enum EncodeError {
     },
     #[error("{table}: {reason}")]
     Event { table: String, reason: String },
+    #[error("{table}: {source}")]
+    Write { table: String, source: WriteError },
 }
 
 /// The record key, or `None` when the table has no key (or for a truncate, which Debezium
@@ -78,7 +82,7 @@ pub fn key_value(
         return Ok(None);
     }
     let table = &event.table;
-    let names = field_names(key_schema, table, &table.primary_key)?;
+    let names = record_fields(key_schema, table, &table.primary_key)?;
     let row = event
         .after
         .as_ref()
@@ -90,7 +94,7 @@ pub fn key_value(
         table,
         fallback_nulls: false,
     };
-    ctx.record(row, &table.primary_key, &names).map(Some)
+    ctx.record(row, &table.primary_key, names).map(Some)
 }
 
 /// The `Envelope` value. `processed_at_us` is when Siphon handled the event (the envelope's
@@ -102,6 +106,86 @@ pub fn envelope_value(
     opts: &AvroOptions,
     schemas: &TableAvroSchemas,
 ) -> Result<Avro, EncodeError> {
+    let (all, fields) = envelope_checks(event, opts, schemas)?;
+    let table = &event.table;
+    let mut out = Vec::with_capacity(ENVELOPE_FIELDS.len());
+    for name in ENVELOPE_FIELDS {
+        let value = match envelope_part(name, event, meta, processed_at_us, opts)? {
+            Part::Row(None, _) => Avro::Union(0, Box::new(Avro::Null)),
+            Part::Row(Some(row), fallback_nulls) => {
+                let ctx = Ctx {
+                    opts,
+                    table,
+                    fallback_nulls,
+                };
+                Avro::Union(1, Box::new(ctx.record(row, &all, fields)?))
+            }
+            Part::Value(v) => v,
+        };
+        out.push((name.to_owned(), value));
+    }
+    Ok(Avro::Record(out))
+}
+
+/// Appends the Avro binary encoding of [`envelope_value`]'s value to `out`, writing the rows
+/// column by column instead of building them as records first (the hot path: a row is most
+/// of an event, and its field names and boxes would be built only to be dropped).
+pub fn write_envelope(
+    event: &ChangeEvent,
+    meta: &ConnectorMeta,
+    processed_at_us: i64,
+    opts: &AvroOptions,
+    schemas: &TableAvroSchemas,
+    writer: &AvroWriter,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let (all, fields) = envelope_checks(event, opts, schemas)?;
+    let table = &event.table;
+    let write_err = |source: WriteError| EncodeError::Write {
+        table: table.id.to_string(),
+        source,
+    };
+    let Schema::Record(envelope) = &schemas.value else {
+        return Err(event_error(table, "the value schema is not a record"));
+    };
+    let namespace = envelope.name.namespace();
+    if envelope.fields.len() != ENVELOPE_FIELDS.len() {
+        return Err(event_error(
+            table,
+            "the value schema is not Debezium's envelope",
+        ));
+    }
+    for (name, field) in ENVELOPE_FIELDS.into_iter().zip(&envelope.fields) {
+        match envelope_part(name, event, meta, processed_at_us, opts)? {
+            Part::Row(None, _) => write_long(0, out),
+            Part::Row(Some(row), fallback_nulls) => {
+                write_long(1, out);
+                let ctx = Ctx {
+                    opts,
+                    table,
+                    fallback_nulls,
+                };
+                for (&i, f) in all.iter().zip(fields) {
+                    let v = ctx.column(row, i)?;
+                    writer
+                        .write_at(&v, &f.schema, namespace, out)
+                        .map_err(|e| write_err(e.within(name)))?;
+                }
+            }
+            Part::Value(v) => writer
+                .write_at(&v, &field.schema, namespace, out)
+                .map_err(|e| write_err(e.within(name)))?,
+        }
+    }
+    Ok(())
+}
+
+/// What both envelope encodings check first; the row's columns and their record fields.
+fn envelope_checks<'s>(
+    event: &ChangeEvent,
+    opts: &AvroOptions,
+    schemas: &'s TableAvroSchemas,
+) -> Result<(Vec<usize>, &'s [RecordField]), EncodeError> {
     let table = &event.table;
     if opts != schemas.options() {
         return Err(event_error(
@@ -115,50 +199,52 @@ pub fn envelope_value(
             "logical decoding messages use Debezium's message envelope, which this encoder does not build",
         ));
     }
-    let all: Vec<usize> = (0..table.columns.len()).collect();
-    let names = field_names(value_record(&schemas.value), table, &all)?;
-    let row = |row: Option<&Row>, fallback_nulls: bool| -> Result<Avro, EncodeError> {
-        Ok(match row {
-            None => Avro::Union(0, Box::new(Avro::Null)),
-            Some(row) => {
-                check_row(row, table)?;
-                let ctx = Ctx {
-                    opts,
-                    table,
-                    fallback_nulls,
-                };
-                Avro::Union(1, Box::new(ctx.record(row, &all, &names)?))
-            }
-        })
-    };
-    let mut fields = Vec::with_capacity(ENVELOPE_FIELDS.len());
-    for name in ENVELOPE_FIELDS {
-        let value = match name {
-            "before" => row(event.before.as_ref(), true)?,
-            "after" => row(event.after.as_ref(), false)?,
-            "source" => source_value(event, meta, opts.source)?,
-            "transaction" => match &event.transaction {
-                None => Avro::Union(0, Box::new(Avro::Null)),
-                Some(tx) => Avro::Union(
-                    1,
-                    Box::new(Avro::Record(vec![
-                        ("id".into(), Avro::String(tx.id.clone())),
-                        ("total_order".into(), long_of(tx.total_order, table)?),
-                        (
-                            "data_collection_order".into(),
-                            long_of(tx.data_collection_order, table)?,
-                        ),
-                    ])),
-                ),
-            },
-            "op" => Avro::String(event.op.code().into()),
-            "ts_ms" => some(Avro::Long(processed_at_us.div_euclid(1000))),
-            "ts_us" => some(Avro::Long(processed_at_us)),
-            _ => some(Avro::Long(nanos_of(processed_at_us, table)?)),
-        };
-        fields.push((name.to_owned(), value));
+    for row in [&event.before, &event.after].into_iter().flatten() {
+        check_row(row, table)?;
     }
-    Ok(Avro::Record(fields))
+    let all: Vec<usize> = (0..table.columns.len()).collect();
+    let fields = record_fields(value_record(&schemas.value), table, &all)?;
+    Ok((all, fields))
+}
+
+/// One envelope field: a row (with whether NULLs in NOT NULL columns get fallbacks), or a
+/// value built whole.
+enum Part<'a> {
+    Row(Option<&'a Row>, bool),
+    Value(Avro),
+}
+
+fn envelope_part<'e>(
+    name: &str,
+    event: &'e ChangeEvent,
+    meta: &ConnectorMeta,
+    processed_at_us: i64,
+    opts: &AvroOptions,
+) -> Result<Part<'e>, EncodeError> {
+    let table = &event.table;
+    Ok(Part::Value(match name {
+        "before" => return Ok(Part::Row(event.before.as_ref(), true)),
+        "after" => return Ok(Part::Row(event.after.as_ref(), false)),
+        "source" => source_value(event, meta, opts.source)?,
+        "transaction" => match &event.transaction {
+            None => Avro::Union(0, Box::new(Avro::Null)),
+            Some(tx) => Avro::Union(
+                1,
+                Box::new(Avro::Record(vec![
+                    ("id".into(), Avro::String(tx.id.clone())),
+                    ("total_order".into(), long_of(tx.total_order, table)?),
+                    (
+                        "data_collection_order".into(),
+                        long_of(tx.data_collection_order, table)?,
+                    ),
+                ])),
+            ),
+        },
+        "op" => Avro::String(event.op.code().into()),
+        "ts_ms" => some(Avro::Long(processed_at_us.div_euclid(1000))),
+        "ts_us" => some(Avro::Long(processed_at_us)),
+        _ => some(Avro::Long(nanos_of(processed_at_us, table)?)),
+    }))
 }
 
 fn event_error(table: &TableSchema, reason: impl Into<String>) -> EncodeError {
@@ -207,13 +293,13 @@ fn value_record(envelope: &Schema) -> &Schema {
     envelope
 }
 
-/// The record's field names, after checking they are the columns' (the schemas belong to this
+/// The record's fields, after checking they are the columns' (the schemas belong to this
 /// table version).
-fn field_names(
-    record: &Schema,
+fn record_fields<'s>(
+    record: &'s Schema,
     table: &TableSchema,
     columns: &[usize],
-) -> Result<Vec<String>, EncodeError> {
+) -> Result<&'s [RecordField], EncodeError> {
     let mismatch = || {
         event_error(
             table,
@@ -226,14 +312,18 @@ fn field_names(
     if r.fields.len() != columns.len() {
         return Err(mismatch());
     }
-    columns
-        .iter()
-        .zip(&r.fields)
-        .map(|(&i, field)| match table.columns.get(i) {
-            Some(c) if sanitize_field_name(&c.name) == field.name => Ok(field.name.clone()),
-            _ => Err(mismatch()),
-        })
-        .collect()
+    for (&i, field) in columns.iter().zip(&r.fields) {
+        match table.columns.get(i) {
+            Some(c) if field_name_matches(&c.name, &field.name) => {}
+            _ => return Err(mismatch()),
+        }
+    }
+    Ok(&r.fields)
+}
+
+/// `sanitize_field_name(column) == field`, without allocating when the name needs no change.
+fn field_name_matches(column: &str, field: &str) -> bool {
+    column == field || sanitize_field_name(column) == field
 }
 
 fn source_value(
@@ -352,25 +442,34 @@ fn source_value(
     Ok(Avro::Record(fields))
 }
 
-/// A row as the record of `columns` (named `names`); a value that does not convert becomes an
-/// [`EncodeError::Column`] naming the table, column and type.
+/// A row as the record of `columns` (the record's `fields`); a value that does not convert
+/// becomes an [`EncodeError::Column`] naming the table, column and type.
 impl Ctx<'_> {
-    fn record(&self, row: &Row, columns: &[usize], names: &[String]) -> Result<Avro, EncodeError> {
-        let mut fields = Vec::with_capacity(columns.len());
-        for (&i, name) in columns.iter().zip(names) {
-            let (Some(column), Some(value)) = (self.table.columns.get(i), row.get(i)) else {
-                return Err(event_error(self.table, format!("no column {i}")));
-            };
-            let encoded = self.field(value, column).map_err(|f| EncodeError::Column {
-                table: self.table.id.to_string(),
-                column: column.name.clone(),
-                source_type: column.source_type.clone(),
-                value: f.value,
-                reason: f.reason,
-            })?;
-            fields.push((name.clone(), encoded));
+    fn record(
+        &self,
+        row: &Row,
+        columns: &[usize],
+        fields: &[RecordField],
+    ) -> Result<Avro, EncodeError> {
+        let mut out = Vec::with_capacity(columns.len());
+        for (&i, field) in columns.iter().zip(fields) {
+            out.push((field.name.clone(), self.column(row, i)?));
         }
-        Ok(Avro::Record(fields))
+        Ok(Avro::Record(out))
+    }
+
+    /// Column `i` of `row` as Avro.
+    fn column(&self, row: &Row, i: usize) -> Result<Avro, EncodeError> {
+        let (Some(column), Some(value)) = (self.table.columns.get(i), row.get(i)) else {
+            return Err(event_error(self.table, format!("no column {i}")));
+        };
+        self.field(value, column).map_err(|f| EncodeError::Column {
+            table: self.table.id.to_string(),
+            column: column.name.clone(),
+            source_type: column.source_type.clone(),
+            value: f.value,
+            reason: f.reason,
+        })
     }
 }
 

@@ -12,6 +12,7 @@ use crate::emitter::avro_schema::tests::{
     DEBEZIUM_ENVELOPE_FIELDS, column, everything_table, in_envelope_order,
 };
 use crate::emitter::avro_schema::{DecimalMode, TimeMode, table_schemas, topic_name};
+use crate::emitter::avro_write::AvroWriter;
 use crate::event::{
     DataType, DataType as D, Decimal, Interval, SourceInfo, TableId, TimePrecision as P, TxInfo,
     Value,
@@ -80,13 +81,56 @@ fn details_for(kind: SourceKind) -> SourceDetails {
     }
 }
 
-/// Writes `value` as Avro binary with `schema` and reads it back.
-fn roundtrip(schema: &Schema, value: &Avro) -> Avro {
-    let bytes = GenericDatumWriter::builder(schema)
+/// [`super::envelope_value`], checked against [`write_envelope`]: both fail with the same
+/// error, or the bytes written directly are those `apache_avro` writes for the value. Every
+/// test here goes through this, so each type and case checks the hot path too.
+pub(crate) fn envelope_value(
+    e: &ChangeEvent,
+    meta: &ConnectorMeta,
+    processed_at_us: i64,
+    opts: &AvroOptions,
+    schemas: &TableAvroSchemas,
+) -> Result<Avro, EncodeError> {
+    let value = super::envelope_value(e, meta, processed_at_us, opts, schemas);
+    let writer = AvroWriter::new(&schemas.value).unwrap();
+    let mut direct = Vec::new();
+    let written = write_envelope(
+        e,
+        meta,
+        processed_at_us,
+        opts,
+        schemas,
+        &writer,
+        &mut direct,
+    );
+    match (&value, written) {
+        (Ok(v), Ok(())) => assert_eq!(direct, same_bytes(&schemas.value, v)),
+        (Err(a), Err(b)) => assert_eq!(*a, b),
+        (a, b) => panic!("envelope_value gave {a:?}, write_envelope {b:?}"),
+    }
+    value
+}
+
+/// `value` written by Siphon's [`AvroWriter`], after checking that `apache_avro`'s writer
+/// gives the same bytes.
+fn same_bytes(schema: &Schema, value: &Avro) -> Vec<u8> {
+    let mut reference = Vec::new();
+    GenericDatumWriter::builder(schema)
         .build()
         .unwrap()
-        .write_value_to_vec(value.clone())
+        .write_value_ref(&mut reference, value)
         .unwrap();
+    let ours = AvroWriter::new(schema).unwrap().to_vec(value).unwrap();
+    assert_eq!(
+        ours, reference,
+        "AvroWriter and apache_avro disagree on {value:?}"
+    );
+    ours
+}
+
+/// Writes `value` as Avro binary with `schema` and reads it back.
+fn roundtrip(schema: &Schema, value: &Avro) -> Avro {
+    let bytes = same_bytes(schema, value);
     GenericDatumReader::builder(schema)
         .build()
         .unwrap()
@@ -97,11 +141,7 @@ fn roundtrip(schema: &Schema, value: &Avro) -> Avro {
 /// Writes `value` as Avro binary with `writer` and reads it back with `reader` (Avro's schema
 /// resolution).
 fn read_as(writer: &Schema, reader: &Schema, value: &Avro) -> Avro {
-    let bytes = GenericDatumWriter::builder(writer)
-        .build()
-        .unwrap()
-        .write_value_to_vec(value.clone())
-        .unwrap();
+    let bytes = same_bytes(writer, value);
     GenericDatumReader::builder(writer)
         .reader_schema(reader)
         .build()

@@ -4,18 +4,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use apache_avro::Schema;
-use apache_avro::types::Value as Avro;
-use apache_avro::writer::datum::GenericDatumWriter;
-
 use super::avro_schema::{
     AvroOptions, DecimalMode, SchemaError, SourceKind, TableAvroSchemas, TimeMode, table_schemas,
     topic_name,
 };
-use super::avro_value::{ConnectorMeta, EncodeError, envelope_value, key_value};
+use super::avro_value::{ConnectorMeta, EncodeError, key_value, write_envelope};
+use super::avro_write::AvroWriter;
 use super::kafka::OutRecord;
 use super::records::Planned;
-use super::registry::{Registry, RegistryError, frame};
+use super::registry::{Registry, RegistryError};
 use crate::config::{ConnectorClass, ConnectorConfig, DecimalHandlingMode, TimePrecisionMode};
 use crate::event::{TableId, TableSchema};
 
@@ -70,8 +67,9 @@ struct Entry {
     table: Arc<TableSchema>,
     topic: String,
     schemas: TableAvroSchemas,
-    key_id: Option<u32>,
-    value_id: u32,
+    /// The key writer and its registry id, for a table with a key.
+    key: Option<(AvroWriter, u32)>,
+    value: (AvroWriter, u32),
 }
 
 pub struct Encoder {
@@ -82,16 +80,11 @@ pub struct Encoder {
     tables: HashMap<(TableId, u32), Arc<Entry>>,
 }
 
-fn write(topic: &str, schema: &Schema, value: Avro) -> Result<Vec<u8>, EncoderError> {
-    let avro_err = |e: apache_avro::Error| EncoderError::Avro {
+fn writer_err(topic: &str) -> impl Fn(super::avro_write::WriteError) -> EncoderError + '_ {
+    move |e| EncoderError::Avro {
         topic: topic.to_owned(),
         message: e.to_string(),
-    };
-    GenericDatumWriter::builder(schema)
-        .build()
-        .map_err(avro_err)?
-        .write_value_to_vec(value)
-        .map_err(avro_err)
+    }
 }
 
 impl Encoder {
@@ -123,10 +116,17 @@ impl Encoder {
         }
         let topic = self.topic(&table.id);
         let schemas = table_schemas(&topic, table, &self.opts)?;
-        let key_id = match &schemas.key_json {
-            Some(json) => Some(self.registry.id(&format!("{topic}-key"), json).await?),
-            None => None,
+        let key = match (&schemas.key, &schemas.key_json) {
+            (Some(schema), Some(json)) => {
+                let writer = AvroWriter::new(schema).map_err(writer_err(&topic))?;
+                Some((
+                    writer,
+                    self.registry.id(&format!("{topic}-key"), json).await?,
+                ))
+            }
+            _ => None,
         };
+        let value_writer = AvroWriter::new(&schemas.value).map_err(writer_err(&topic))?;
         let value_id = self
             .registry
             .id(&format!("{topic}-value"), &schemas.value_json)
@@ -135,8 +135,8 @@ impl Encoder {
             table: Arc::clone(table),
             topic,
             schemas,
-            key_id,
-            value_id,
+            key,
+            value: (value_writer, value_id),
         });
         self.tables.insert(cache_key, Arc::clone(&entry));
         Ok(entry)
@@ -158,22 +158,28 @@ impl Encoder {
             Planned::Tombstone(e) => (e, true),
         };
         let entry = self.entry(&event.table).await?;
-        let key = match (
-            key_value(event, &entry.schemas)?,
-            &entry.schemas.key,
-            entry.key_id,
-        ) {
-            (Some(v), Some(schema), Some(id)) => Some(frame(id, &write(&entry.topic, schema, v)?)),
+        let key = match (key_value(event, &entry.schemas)?, &entry.key) {
+            (Some(v), Some((writer, id))) => {
+                Some(writer.framed(*id, &v).map_err(writer_err(&entry.topic))?)
+            }
             _ => None,
         };
         let value = if tombstone {
             None
         } else {
-            let v = envelope_value(event, &self.meta, now_us, &self.opts, &entry.schemas)?;
-            Some(frame(
-                entry.value_id,
-                &write(&entry.topic, &entry.schemas.value, v)?,
-            ))
+            let (writer, id) = &entry.value;
+            let mut out = Vec::with_capacity(512);
+            AvroWriter::frame_header(*id, &mut out);
+            write_envelope(
+                event,
+                &self.meta,
+                now_us,
+                &self.opts,
+                &entry.schemas,
+                writer,
+                &mut out,
+            )?;
+            Some(out)
         };
         Ok(OutRecord {
             topic: entry.topic.clone(),

@@ -3,16 +3,16 @@
 
 use apache_avro::Schema;
 use apache_avro::types::Value as Avro;
-use apache_avro::writer::datum::GenericDatumWriter;
 
+use super::avro_write::AvroWriter;
 use super::encoder::EncoderError;
 use super::kafka::OutRecord;
-use super::registry::{Registry, frame};
+use super::registry::Registry;
 
 pub struct FixedTopic {
     topic: String,
-    key: (Schema, u32),
-    value: (Schema, u32),
+    key: (AvroWriter, u32),
+    value: (AvroWriter, u32),
 }
 
 impl FixedTopic {
@@ -24,7 +24,11 @@ impl FixedTopic {
         value_json: &str,
     ) -> Result<Self, EncoderError> {
         let parse = |json: &str| {
-            Schema::parse_str(json).map_err(|e| EncoderError::Avro {
+            let schema = Schema::parse_str(json).map_err(|e| EncoderError::Avro {
+                topic: topic.clone(),
+                message: e.to_string(),
+            })?;
+            AvroWriter::new(&schema).map_err(|e| EncoderError::Avro {
                 topic: topic.clone(),
                 message: e.to_string(),
             })
@@ -43,17 +47,15 @@ impl FixedTopic {
         &self.topic
     }
 
-    fn encode(&self, (schema, id): &(Schema, u32), value: Avro) -> Result<Vec<u8>, EncoderError> {
-        let err = |e: apache_avro::Error| EncoderError::Avro {
+    fn encode(
+        &self,
+        (writer, id): &(AvroWriter, u32),
+        value: Avro,
+    ) -> Result<Vec<u8>, EncoderError> {
+        writer.framed(*id, &value).map_err(|e| EncoderError::Avro {
             topic: self.topic.clone(),
             message: e.to_string(),
-        };
-        let datum = GenericDatumWriter::builder(schema)
-            .build()
-            .map_err(err)?
-            .write_value_to_vec(value)
-            .map_err(err)?;
-        Ok(frame(*id, &datum))
+        })
     }
 
     pub fn record(&self, key: Avro, value: Avro) -> Result<OutRecord, EncoderError> {

@@ -5,6 +5,7 @@
 mod avro_convert;
 pub mod avro_schema;
 pub mod avro_value;
+mod avro_write;
 mod encoder;
 mod fault;
 mod fixed_topic;

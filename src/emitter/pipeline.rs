@@ -59,13 +59,29 @@ fn planned(batch: ChangeBatch, tombstones: bool) -> (Vec<Planned>, Vec<TxMarker>
     (out, batch.markers, batch.position)
 }
 
+/// What the encoding stage hands the producing stage: one transaction's worth.
+enum Job {
+    /// A batch's records, the topics they go to, and the position they bring the reader to.
+    Batch {
+        records: Vec<OutRecord>,
+        topics: Vec<(String, bool)>,
+        position: Position,
+    },
+    /// A heartbeat record, written with the latest committed offset (as Debezium's is).
+    Heartbeat(OutRecord),
+}
+
 /// Writes batches to Kafka, each in one transaction with its offset record, until the
 /// reader side closes the channel.
+///
+/// Two stages, so that encoding the next batch overlaps the broker round trips of the
+/// current transaction: the encoding stage turns batches into records, the producing stage
+/// writes one transaction at a time, in order, and publishes each committed position.
 pub async fn run_kafka(
     config: &ConnectorConfig,
     service: &ServiceConfig,
     kafka: &KafkaConfig,
-    mut rx: mpsc::Receiver<ChangeBatch>,
+    rx: mpsc::Receiver<ChangeBatch>,
     committed: watch::Sender<Option<Position>>,
 ) -> Result<(), EmitError> {
     let url = service
@@ -73,7 +89,7 @@ pub async fn run_kafka(
         .as_deref()
         .ok_or(EmitError::NoRegistry)?;
     let registry = Arc::new(Registry::new(url));
-    let mut encoder = Encoder::new(config, Arc::clone(&registry));
+    let encoder = Encoder::new(config, Arc::clone(&registry));
     let mut sink = KafkaSink::connect(
         &kafka.bootstrap_servers,
         &format!("siphon-{}", config.name),
@@ -99,15 +115,44 @@ pub async fn run_kafka(
     } else {
         None
     };
+    // One job in flight between the stages: the encoder runs at most one batch ahead.
+    let (jobs_tx, jobs_rx) = mpsc::channel(1);
+    let encode = encode_stage(config, encoder, heartbeat, tx_topic, rx, jobs_tx);
+    let produce = produce_stage(
+        kafka,
+        &config.name,
+        &config.topic_prefix,
+        sink,
+        jobs_rx,
+        committed,
+    );
+    tokio::pin!(encode, produce);
+    tokio::select! {
+        // The encoding stage ends when the reader closes its channel (or on an error); its
+        // end closes the jobs channel, and the producing stage finishes the job it has.
+        done = &mut encode => {
+            let produced = produce.await;
+            done.and(produced)
+        }
+        // The producing stage ends early only on an error.
+        produced = &mut produce => {
+            produced?;
+            encode.await
+        }
+    }
+}
+
+async fn encode_stage(
+    config: &ConnectorConfig,
+    mut encoder: Encoder,
+    heartbeat: Option<Heartbeat>,
+    tx_topic: Option<TxTopic>,
+    mut rx: mpsc::Receiver<ChangeBatch>,
+    jobs: mpsc::Sender<Job>,
+) -> Result<(), EmitError> {
     let mut ticker =
         tokio::time::interval(Duration::from_millis(config.heartbeat_interval_ms.max(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let key = offset_key(&config.name, &config.topic_prefix);
-    let offset_record = |position: &Position| OutRecord {
-        topic: kafka.offsets_topic.clone(),
-        key: Some(key.clone()),
-        value: Some(position.to_json()),
-    };
     loop {
         let batch = tokio::select! {
             batch = rx.recv() => match batch {
@@ -116,10 +161,10 @@ pub async fn run_kafka(
             },
             _ = ticker.tick(), if heartbeat.is_some() => {
                 if let Some(hb) = &heartbeat {
-                    // The heartbeat travels with the current offset, as Debezium's does.
                     let record = hb.record(now_us() / 1000)?;
-                    let current = committed.borrow().clone();
-                    sink.write_transaction(&[record], current.as_ref().map(offset_record).as_ref()).await?;
+                    if jobs.send(Job::Heartbeat(record)).await.is_err() {
+                        return Ok(());
+                    }
                 }
                 continue;
             }
@@ -135,14 +180,55 @@ pub async fn run_kafka(
         for p in &planned {
             records.push(encoder.encode(p, now).await?);
         }
-        let topics: Vec<(String, bool)> = encoder.topics().map(|t| (t.to_owned(), false)).collect();
-        sink.ensure_topics(&topics).await?;
-        sink.write_transaction(&records, Some(&offset_record(&position)))
-            .await?;
-        super::fault::check("after_commit").await;
-        debug!(records = records.len(), "batch committed");
-        committed.send_replace(Some(position));
+        let topics = encoder.topics().map(|t| (t.to_owned(), false)).collect();
+        let job = Job::Batch {
+            records,
+            topics,
+            position,
+        };
+        // A closed channel means the producing stage stopped on an error, which it returns.
+        if jobs.send(job).await.is_err() {
+            return Ok(());
+        }
     }
+}
+
+async fn produce_stage(
+    kafka: &KafkaConfig,
+    connector: &str,
+    topic_prefix: &str,
+    mut sink: KafkaSink,
+    mut jobs: mpsc::Receiver<Job>,
+    committed: watch::Sender<Option<Position>>,
+) -> Result<(), EmitError> {
+    let key = offset_key(connector, topic_prefix);
+    let offset_record = |position: &Position| OutRecord {
+        topic: kafka.offsets_topic.clone(),
+        key: Some(key.clone()),
+        value: Some(position.to_json()),
+    };
+    while let Some(job) = jobs.recv().await {
+        match job {
+            Job::Heartbeat(record) => {
+                let current = committed.borrow().clone();
+                sink.write_transaction(&[record], current.as_ref().map(offset_record).as_ref())
+                    .await?;
+            }
+            Job::Batch {
+                records,
+                topics,
+                position,
+            } => {
+                sink.ensure_topics(&topics).await?;
+                sink.write_transaction(&records, Some(&offset_record(&position)))
+                    .await?;
+                super::fault::check("after_commit").await;
+                debug!(records = records.len(), "batch committed");
+                committed.send_replace(Some(position));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Without Kafka: JSON lines (`{"topic", "key", "value"}`) to stdout or a file, flushed, then

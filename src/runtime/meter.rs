@@ -42,11 +42,19 @@ fn describe(prefix: &str, batch: &ChangeBatch) -> Committed {
     };
     let mut topics = BTreeSet::new();
     let mut rows: BTreeMap<String, u64> = BTreeMap::new();
-    for e in &batch.events {
-        out.newest_source_us = out.newest_source_us.max(Some(e.source.ts_us));
-        topics.insert(topic_name(prefix, &e.table.id));
-        if e.op == Op::Read {
-            *rows.entry(e.table.id.to_string()).or_default() += 1;
+    // Events come in runs of one table: names are built once per run, not per event.
+    for run in batch
+        .events
+        .chunk_by(|a, b| Arc::ptr_eq(&a.table, &b.table))
+    {
+        let table = &run[0].table.id;
+        topics.insert(topic_name(prefix, table));
+        let read = run.iter().filter(|e| e.op == Op::Read).count() as u64;
+        if read > 0 {
+            *rows.entry(table.to_string()).or_default() += read;
+        }
+        for e in run {
+            out.newest_source_us = out.newest_source_us.max(Some(e.source.ts_us));
         }
     }
     out.topics = topics;
