@@ -106,6 +106,8 @@ schema_registry_url = "$SIPHON_TEST_REGISTRY"
 bootstrap_servers = "$SIPHON_TEST_KAFKA"
 offsets_topic = "$db-offsets"
 configs_topic = "$db-configs-$1"
+[service.kafka.producer]
+${SIPHON_BENCH_PRODUCER:-}
 EOF
 }
 connector() { # name slot publication prefix extra-lines
@@ -154,6 +156,7 @@ measure() {
   final_rss=$(awk '/VmRSS/ {print $2}' "/proc/$siphon_pid/status")
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   kill "$siphon_pid"; wait "$siphon_pid" || true; siphon_pid=""
+  cp "$work/siphon.log" "/tmp/siphon.$3.log" # TEMP
 }
 caught_up() {
   local lsn

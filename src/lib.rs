@@ -10,4 +10,5 @@ pub mod mysql_binlog;
 pub mod offsets;
 pub mod postgres_wal;
 pub mod runtime;
+pub mod task;
 pub mod telemetry;

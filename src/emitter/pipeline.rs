@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
-use tracing::debug;
+use tracing::{Instrument, debug};
 
 use super::avro_schema::table_schemas;
 use super::avro_value::{ConnectorMeta, envelope_value, key_value};
@@ -21,6 +21,7 @@ use super::txmeta::{TxTopic, marker_json, transaction_topic};
 use crate::config::{ConnectorConfig, EmbeddedSink, KafkaConfig, ServiceConfig};
 use crate::event::{ChangeBatch, TxMarker};
 use crate::offsets::{FileOffsetStore, OffsetError, Position, offset_key};
+use crate::task::AbortOnDrop;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
@@ -34,6 +35,8 @@ pub enum EmitError {
     Sink(std::io::Error),
     #[error("no schema registry is configured (service.schema_registry_url)")]
     NoRegistry,
+    #[error("the Kafka producing task ended abnormally: {0}")]
+    Task(String),
 }
 
 impl EmitError {
@@ -42,7 +45,7 @@ impl EmitError {
             EmitError::Encoder(e) => e.is_transient(),
             EmitError::Kafka(e) => e.is_transient(),
             EmitError::Offsets(e) => e.is_transient(),
-            EmitError::Sink(_) | EmitError::NoRegistry => false,
+            EmitError::Sink(_) | EmitError::NoRegistry | EmitError::Task(_) => false,
         }
     }
 }
@@ -115,30 +118,33 @@ pub async fn run_kafka(
     } else {
         None
     };
-    // One job in flight between the stages: the encoder runs at most one batch ahead.
+    // One job in flight between the stages: the encoder runs at most one batch ahead. The
+    // producing stage is a task of its own so that it runs while the encoder computes (on the
+    // other core), not only when the encoder awaits.
     let (jobs_tx, jobs_rx) = mpsc::channel(1);
+    let mut produce = AbortOnDrop(tokio::spawn(
+        produce_stage(
+            kafka.offsets_topic.clone(),
+            offset_key(&config.name, &config.topic_prefix),
+            sink,
+            jobs_rx,
+            committed,
+        )
+        .in_current_span(),
+    ));
     let encode = encode_stage(config, encoder, heartbeat, tx_topic, rx, jobs_tx);
-    let produce = produce_stage(
-        kafka,
-        &config.name,
-        &config.topic_prefix,
-        sink,
-        jobs_rx,
-        committed,
-    );
-    tokio::pin!(encode, produce);
+    let joined = |r: Result<Result<(), EmitError>, tokio::task::JoinError>| {
+        r.unwrap_or_else(|e| Err(EmitError::Task(e.to_string())))
+    };
     tokio::select! {
         // The encoding stage ends when the reader closes its channel (or on an error); its
         // end closes the jobs channel, and the producing stage finishes the job it has.
-        done = &mut encode => {
-            let produced = produce.await;
+        done = encode => {
+            let produced = joined((&mut produce.0).await);
             done.and(produced)
         }
         // The producing stage ends early only on an error.
-        produced = &mut produce => {
-            produced?;
-            encode.await
-        }
+        produced = &mut produce.0 => joined(produced),
     }
 }
 
@@ -194,16 +200,14 @@ async fn encode_stage(
 }
 
 async fn produce_stage(
-    kafka: &KafkaConfig,
-    connector: &str,
-    topic_prefix: &str,
+    offsets_topic: String,
+    key: Vec<u8>,
     mut sink: KafkaSink,
     mut jobs: mpsc::Receiver<Job>,
     committed: watch::Sender<Option<Position>>,
 ) -> Result<(), EmitError> {
-    let key = offset_key(connector, topic_prefix);
     let offset_record = |position: &Position| OutRecord {
-        topic: kafka.offsets_topic.clone(),
+        topic: offsets_topic.clone(),
         key: Some(key.clone()),
         value: Some(position.to_json()),
     };

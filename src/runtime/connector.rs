@@ -17,6 +17,7 @@ use crate::emitter::{EmitError, run_embedded, run_kafka};
 use crate::mysql_binlog::{self, MySqlError};
 use crate::offsets::{FileOffsetStore, OffsetError, Position, load_from_kafka};
 use crate::postgres_wal::{self, PgError};
+use crate::task::AbortOnDrop;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
@@ -173,15 +174,6 @@ async fn run_once(
                 }
             }
         }
-    }
-}
-
-/// Ends the meter with the run, whichever way `run_once` returns.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
