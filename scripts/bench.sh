@@ -127,61 +127,41 @@ name = "$1"
 $5
 EOF
 }
-offset_of() {
-  curl -sf "http://127.0.0.1:$api_port/connectors/$1/offsets" 2>/dev/null \
-    | python3 -c 'import json,sys; o=json.load(sys.stdin)["offsets"]; print(json.dumps(o[0]["offset"]) if o else "")' 2>/dev/null || true
-}
-# Runs siphon on config $1 until `$2` (a shell test) holds; sets elapsed_s and peak/final RSS.
+# Runs siphon on config $1 until bench_wait.py's condition `$2...` holds for connector $3;
+# sets elapsed_s, first_s (time to the first commit) and peak/final RSS (kB), and leaves the
+# CPU use per program in $work/cpu.$3.txt.
 measure() {
-  local t0 rss
-  python3 scripts/bench_cpu.py snap "$work/cpu.$3"
+  local t0 config="$1" name="$2"; shift 2
+  python3 scripts/bench_cpu.py snap "$work/cpu.$name"
   t0=$(now)
-  target/release/siphon run --config "$1" 2>"$work/siphon.log" &
+  target/release/siphon run --config "$config" 2>"$work/siphon.log" &
   siphon_pid=$!
   perf_pid=""
   if [ -n "${SIPHON_BENCH_PERF:-}" ]; then
-    perf record -q -F 499 --call-graph dwarf,16384 -p "$siphon_pid" -o "$SIPHON_BENCH_PERF.$3" 2>/dev/null &
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$siphon_pid" -o "$SIPHON_BENCH_PERF.$name" 2>/dev/null &
     perf_pid=$!
   fi
-  peak_rss=0
-  until eval "$2"; do
-    sleep 0.2
-    kill -0 "$siphon_pid" 2>/dev/null || { cat "$work/siphon.log"; echo "siphon died"; exit 1; }
-    rss=$(awk '/VmHWM/ {print $2}' "/proc/$siphon_pid/status")
-    [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
-    [ "$(calc "$(now) - $t0 > 1800")" = True ] && { echo "timed out"; exit 1; }
-  done
-  elapsed_s=$(calc "$(now) - $t0")
-  python3 scripts/bench_cpu.py diff "$work/cpu.$3" "$elapsed_s" > "$work/cpu.$3.txt"
-  final_rss=$(awk '/VmRSS/ {print $2}' "/proc/$siphon_pid/status")
+  read -r elapsed_s first_s peak_rss final_rss < <(python3 scripts/bench_wait.py \
+    "http://127.0.0.1:$api_port" "$name" "$siphon_pid" "$t0" "$@" || { cat "$work/siphon.log" >&2; echo fail; })
+  [ "$elapsed_s" = fail ] && { echo "siphon did not finish the $name phase"; exit 1; }
+  python3 scripts/bench_cpu.py diff "$work/cpu.$name" "$elapsed_s" > "$work/cpu.$name.txt"
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   kill "$siphon_pid"; wait "$siphon_pid" || true; siphon_pid=""
-  cp "$work/siphon.log" "/tmp/siphon.$3.log" # TEMP
-}
-caught_up() {
-  local lsn
-  lsn=$(offset_of catchup | python3 -c 'import json,sys; t=sys.stdin.read().strip(); print(json.loads(t)["commit_lsn"] if t else 0)')
-  [ "$lsn" -ge "$end_num" ]
-}
-snapshot_done() {
-  local off
-  off=$(offset_of snapshot)
-  [ -n "$off" ] && ! grep -q '"snapshot"' <<<"$off"
 }
 
 { service catchup; connector catchup bench_siphon bench_pub "$db" '"snapshot.mode" = "never"
 "max.batch.size" = 4096
 "max.queue.size" = 32768
 "poll.interval.ms" = 100'; } > "$work/catchup.toml"
-measure "$work/catchup.toml" caught_up catchup
-catchup_s=$elapsed_s; catchup_peak=$peak_rss; catchup_final=$final_rss
+measure "$work/catchup.toml" catchup --commit-lsn "$end_num"
+catchup_s=$elapsed_s; catchup_first=$first_s; catchup_peak=$peak_rss; catchup_final=$final_rss
 
 { service snapshot; connector snapshot bench_snapshot snap_pub "${db}_snap" '"snapshot.mode" = "initial_only"
 "snapshot.fetch.size" = 10000
 "max.batch.size" = 10000
 "max.queue.size" = 40000'; } > "$work/snapshot.toml"
-measure "$work/snapshot.toml" snapshot_done snapshot
-snapshot_s=$elapsed_s; snapshot_peak=$peak_rss
+measure "$work/snapshot.toml" snapshot --snapshot-done
+snapshot_s=$elapsed_s; snapshot_first=$first_s; snapshot_peak=$peak_rss
 
 rate() { python3 -c "print(round($1 / $2))"; }
 ceiling_rate=$(rate "$rows" "$ceiling_s")
@@ -192,6 +172,8 @@ printf '%-52s %12s\n' "changes in the WAL before the readers start" "$rows"
 printf '%-52s %12s\n' "pg_recvlogical (pgoutput to /dev/null), events/s" "$ceiling_rate"
 printf '%-52s %12s\n' "siphon catch-up (Avro, Kafka transactions), events/s" "$siphon_rate"
 printf '%-52s %12s\n' "ratio siphon / ceiling" "$(python3 -c "print(f'{$siphon_rate / $ceiling_rate:.2f}')")"
+printf '%-52s %12s\n' "siphon start-up (launch to first commit), s" "$catchup_first"
+printf '%-52s %12s\n' "siphon catch-up after start-up, events/s" "$(rate "$rows" "($catchup_s - $catchup_first)")"
 printf '%-52s %12s\n' "siphon catch-up peak RSS, MB" "$((catchup_peak / 1024))"
 printf '%-52s %12s\n' "siphon RSS after catch-up, MB" "$((catchup_final / 1024))"
 printf '%-52s %12s\n' "snapshot of a table of rows" "$snap_rows"

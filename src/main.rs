@@ -13,6 +13,24 @@ use siphon::api::AppState;
 use siphon::config::{Config, ConfigErrors, FileConfig, LogFormat};
 use siphon::runtime::Runtime;
 
+// mimalloc instead of glibc's malloc: the hot path allocates per event and value (decoded
+// rows, Avro values, records), and glibc's allocator took about a fifth of the CPU in the
+// catch-up benchmark and kept freed memory in per-thread arenas (issue #7).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (the Rust bindings do not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Returns freed memory to the OS at once instead of after mimalloc's default second: records
+/// are built on the encoding threads and freed on the producing one, and with the delay the
+/// catch-up benchmark's RSS was 40% higher for no measurable speed.
+fn tune_allocator() {
+    // SAFETY: sets a process-wide allocator option; mimalloc documents it as callable at
+    // any time.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+}
+
 #[derive(Parser)]
 #[command(
     name = "siphon",
@@ -49,6 +67,7 @@ enum LogFormatArg {
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { config } => validate(&config),
@@ -222,5 +241,21 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             std::future::pending::<()>().await;
         }
         info!("SIGINT received");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option index is mimalloc's purge delay: its default, 1000 ms, unless the
+    /// environment overrides it.
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            // SAFETY: reads a process-wide allocator option.
+            let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+            assert_eq!(delay, 1000);
+        }
     }
 }

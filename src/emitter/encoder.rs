@@ -147,44 +147,93 @@ impl Encoder {
         self.tables.values().map(|e| e.topic.as_str())
     }
 
-    /// One planned record → one Kafka record; `now_us` is Debezium's envelope `ts_*`.
-    pub async fn encode(
+    /// Planned records → Kafka records, in order; `now_us` is Debezium's envelope `ts_*`.
+    ///
+    /// Encoding is most of the emitter's CPU, so a large batch is split into one part per
+    /// core, encoded on the blocking pool in parallel (each record's encoding is a pure
+    /// function of the record and its table's schemas, looked up here first).
+    pub async fn encode_batch(
         &mut self,
-        planned: &Planned,
+        planned: Vec<Planned>,
         now_us: i64,
-    ) -> Result<OutRecord, EncoderError> {
-        let (event, tombstone) = match planned {
-            Planned::Event(e) => (e, false),
-            Planned::Tombstone(e) => (e, true),
-        };
-        let entry = self.entry(&event.table).await?;
-        let key = match (key_value(event, &entry.schemas)?, &entry.key) {
-            (Some(v), Some((writer, id))) => {
-                Some(writer.framed(*id, &v).map_err(writer_err(&entry.topic))?)
-            }
-            _ => None,
-        };
-        let value = if tombstone {
-            None
-        } else {
-            let (writer, id) = &entry.value;
-            let mut out = Vec::with_capacity(512);
-            AvroWriter::frame_header(*id, &mut out);
-            write_envelope(
-                event,
-                &self.meta,
-                now_us,
-                &self.opts,
-                &entry.schemas,
-                writer,
-                &mut out,
-            )?;
-            Some(out)
-        };
-        Ok(OutRecord {
-            topic: entry.topic.clone(),
-            key,
-            value,
-        })
+    ) -> Result<Vec<OutRecord>, EncoderError> {
+        let mut work: Vec<(Arc<Entry>, Planned)> = Vec::with_capacity(planned.len());
+        for p in planned {
+            let entry = match work.last() {
+                // Records come in runs of one table version.
+                Some((e, _)) if Arc::ptr_eq(&e.table, &p.event().table) => Arc::clone(e),
+                _ => self.entry(&p.event().table).await?,
+            };
+            work.push((entry, p));
+        }
+        let parts = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(work.len() / MIN_RECORDS_PER_PART)
+            .max(1);
+        if parts == 1 {
+            return work
+                .iter()
+                .map(|(entry, p)| encode_one(entry, p, &self.meta, &self.opts, now_us))
+                .collect();
+        }
+        let per_part = work.len().div_ceil(parts);
+        let mut handles = Vec::with_capacity(parts);
+        let mut rest = work;
+        while !rest.is_empty() {
+            let tail = rest.split_off(per_part.min(rest.len()));
+            let part = std::mem::replace(&mut rest, tail);
+            let (meta, opts) = (self.meta.clone(), self.opts);
+            handles.push(tokio::task::spawn_blocking(move || {
+                part.iter()
+                    .map(|(entry, p)| encode_one(entry, p, &meta, &opts, now_us))
+                    .collect::<Result<Vec<_>, _>>()
+            }));
+        }
+        let mut out = Vec::new();
+        for handle in handles {
+            let records = handle.await.map_err(|e| EncoderError::Avro {
+                topic: String::new(),
+                message: format!("encoding task failed: {e}"),
+            })??;
+            out.extend(records);
+        }
+        Ok(out)
     }
+}
+
+/// Below this many records per part, splitting a batch costs more than it saves.
+const MIN_RECORDS_PER_PART: usize = 256;
+
+/// One planned record → one Kafka record.
+fn encode_one(
+    entry: &Entry,
+    planned: &Planned,
+    meta: &ConnectorMeta,
+    opts: &AvroOptions,
+    now_us: i64,
+) -> Result<OutRecord, EncoderError> {
+    let (event, tombstone) = match planned {
+        Planned::Event(e) => (e, false),
+        Planned::Tombstone(e) => (e, true),
+    };
+    let key = match (key_value(event, &entry.schemas)?, &entry.key) {
+        (Some(v), Some((writer, id))) => {
+            Some(writer.framed(*id, &v).map_err(writer_err(&entry.topic))?)
+        }
+        _ => None,
+    };
+    let value = if tombstone {
+        None
+    } else {
+        let (writer, id) = &entry.value;
+        let mut out = Vec::with_capacity(512);
+        AvroWriter::frame_header(*id, &mut out);
+        write_envelope(event, meta, now_us, opts, &entry.schemas, writer, &mut out)?;
+        Some(out)
+    };
+    Ok(OutRecord {
+        topic: entry.topic.clone(),
+        key,
+        value,
+    })
 }

@@ -183,9 +183,7 @@ async fn encode_stage(
                 records.push(t.record(m)?);
             }
         }
-        for p in &planned {
-            records.push(encoder.encode(p, now).await?);
-        }
+        records.extend(encoder.encode_batch(planned, now).await?);
         let topics = encoder.topics().map(|t| (t.to_owned(), false)).collect();
         let job = Job::Batch {
             records,

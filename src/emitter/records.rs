@@ -12,6 +12,15 @@ pub enum Planned {
     Tombstone(ChangeEvent),
 }
 
+impl Planned {
+    /// The event the record is written for.
+    pub fn event(&self) -> &ChangeEvent {
+        match self {
+            Planned::Event(e) | Planned::Tombstone(e) => e,
+        }
+    }
+}
+
 /// Expands one change event into the records Debezium writes for it.
 pub fn plan(event: ChangeEvent, tombstones_on_delete: bool, out: &mut Vec<Planned>) {
     match event.op {
