@@ -163,6 +163,66 @@ catchup_s=$elapsed_s; catchup_first=$first_s; catchup_peak=$peak_rss; catchup_fi
 measure "$work/snapshot.toml" snapshot --snapshot-done
 snapshot_s=$elapsed_s; snapshot_first=$first_s; snapshot_peak=$peak_rss
 
+# MB/s: what the catch-up wrote to its topic (the events and the deletes' tombstones).
+read -r catchup_records catchup_bytes < <(python3 scripts/bench_bytes.py "$SIPHON_TEST_KAFKA" "$db.public.bench" "$((rows + deletes + 1))" 300)
+
+# 3. Live: a workload at a fixed rate while Siphon streams (transactions of 100 changes: 60
+# inserts, 30 updates, 10 deletes, paced by the server's clock), and the latency from each
+# commit to Kafka, measured by bench_latency.py on the topic.
+live_rate="${SIPHON_BENCH_LIVE_RATE:-10000}"; live_s="${SIPHON_BENCH_LIVE_SECONDS:-30}"
+live_txs=$((live_rate * live_s / 100))
+live_topic="${db}_live.public.live"
+psql "$url" -q <<SQL
+CREATE TABLE live (LIKE bench INCLUDING ALL);
+CREATE PUBLICATION live_pub FOR TABLE live;
+SELECT pg_create_logical_replication_slot('bench_live', 'pgoutput');
+SQL
+# The broker stamps records with its append time where it can: the latency's end point.
+python3 - "$SIPHON_TEST_KAFKA" "$live_topic" <<'PY'
+import sys
+from confluent_kafka.admin import AdminClient, NewTopic
+admin = AdminClient({"bootstrap.servers": sys.argv[1]})
+for future in admin.create_topics([NewTopic(sys.argv[2], 1, 1, config={"message.timestamp.type": "LogAppendTime"})]).values():
+    future.result()
+PY
+{ service live; connector live bench_live live_pub "${db}_live" '"snapshot.mode" = "never"
+"max.batch.size" = 4096
+"max.queue.size" = 32768'; } > "$work/live.toml"
+python3 scripts/bench_cpu.py snap "$work/cpu.live"
+target/release/siphon run --config "$work/live.toml" 2>"$work/siphon.log" &
+siphon_pid=$!
+until curl -sf "http://127.0.0.1:$api_port/connectors/live/status" | grep -q '"state":"RUNNING"'; do
+  kill -0 "$siphon_pid" 2>/dev/null || { cat "$work/siphon.log"; echo "siphon died"; exit 1; }
+  sleep 0.2
+done
+sleep 2
+python3 scripts/bench_latency.py "$SIPHON_TEST_KAFKA" "$SIPHON_TEST_REGISTRY" "$live_topic" \
+  "$((live_txs * 100))" "$((live_s + 120))" > "$work/latency.json" &
+latency_pid=$!
+t0=$(now)
+psql "$url" -q <<SQL
+DO \$\$ DECLARE started timestamptz := clock_timestamp(); base bigint;
+BEGIN
+  FOR i IN 0..($live_txs - 1) LOOP
+    base := i * 60;
+    INSERT INTO live SELECT g, g % 1000, repeat('label-' || g, 8), g * 1.25, now(), jsonb_build_object('k', g, 'tag', 'live')
+      FROM generate_series(base + 1, base + 60) g;
+    UPDATE live SET n = n + 1, amount = amount + 1 WHERE id BETWEEN base + 1 AND base + 30;
+    DELETE FROM live WHERE id BETWEEN base + 31 AND base + 40;
+    COMMIT;
+    PERFORM pg_sleep(GREATEST(0, EXTRACT(epoch FROM
+      started + (i + 1) * interval '1 second' * 100 / $live_rate - clock_timestamp())));
+  END LOOP;
+END \$\$;
+SQL
+live_elapsed=$(calc "$(now) - $t0")
+wait "$latency_pid" || { cat "$work/siphon.log"; echo "the latency consumer failed"; exit 1; }
+python3 scripts/bench_cpu.py diff "$work/cpu.live" "$live_elapsed" > "$work/cpu.live.txt"
+live_peak=$(awk '/VmHWM/ {print $2}' "/proc/$siphon_pid/status")
+live_final=$(awk '/VmRSS/ {print $2}' "/proc/$siphon_pid/status")
+kill "$siphon_pid"; wait "$siphon_pid" || true; siphon_pid=""
+latency() { python3 -c "import json; print(json.load(open('$work/latency.json'))['$1'])"; }
+
 rate() { python3 -c "print(round($1 / $2))"; }
 ceiling_rate=$(rate "$rows" "$ceiling_s")
 siphon_rate=$(rate "$rows" "$catchup_s")
@@ -172,6 +232,8 @@ printf '%-52s %12s\n' "changes in the WAL before the readers start" "$rows"
 printf '%-52s %12s\n' "pg_recvlogical (pgoutput to /dev/null), events/s" "$ceiling_rate"
 printf '%-52s %12s\n' "siphon catch-up (Avro, Kafka transactions), events/s" "$siphon_rate"
 printf '%-52s %12s\n' "ratio siphon / ceiling" "$(python3 -c "print(f'{$siphon_rate / $ceiling_rate:.2f}')")"
+printf '%-52s %12s\n' "siphon catch-up, MB/s written to Kafka" "$(python3 -c "print(f'{$catchup_bytes / $catchup_s / 1e6:.1f}')")"
+printf '%-52s %12s\n' "  (records incl. tombstones, bytes of keys + values)" "$catchup_records, $catchup_bytes"
 printf '%-52s %12s\n' "siphon start-up (launch to first commit), s" "$catchup_first"
 printf '%-52s %12s\n' "siphon catch-up after start-up, events/s" "$(rate "$rows" "($catchup_s - $catchup_first)")"
 printf '%-52s %12s\n' "siphon catch-up peak RSS, MB" "$((catchup_peak / 1024))"
@@ -179,5 +241,13 @@ printf '%-52s %12s\n' "siphon RSS after catch-up, MB" "$((catchup_final / 1024))
 printf '%-52s %12s\n' "snapshot of a table of rows" "$snap_rows"
 printf '%-52s %12s\n' "snapshot, rows/s (Avro, Kafka transactions)" "$snap_rate"
 printf '%-52s %12s\n' "snapshot peak RSS, MB" "$((snapshot_peak / 1024))"
+printf '%-52s %12s\n' "live: events at a fixed rate, events/s" "$(latency events) at $live_rate"
+printf '%-52s %12s\n' "live: latency commit -> Kafka p50, ms" "$(latency p50_ms)"
+printf '%-52s %12s\n' "live: latency commit -> Kafka p99, ms" "$(latency p99_ms)"
+printf '%-52s %12s\n' "live: latency commit -> Kafka max, ms" "$(latency max_ms)"
+printf '%-52s %12s\n' "live: siphon peak RSS, MB" "$((live_peak / 1024))"
+printf '%-52s %12s\n' "live: siphon RSS at the end, MB" "$((live_final / 1024))"
+echo "  (latency measured as: $(latency basis))"
 echo; echo "where the CPU went, catch-up:"; cat "$work/cpu.catchup.txt"
 echo "where the CPU went, snapshot:"; cat "$work/cpu.snapshot.txt"
+echo "where the CPU went, live:"; cat "$work/cpu.live.txt"

@@ -106,6 +106,8 @@ pub struct Streamer<'a> {
     batch_point: Option<MySqlPosition>,
     idle_point: Option<MySqlPosition>,
     last_progress: Instant,
+    /// The last batch sent, while not committed yet (see [`Streamer::handover_due`]).
+    in_flight: Option<Position>,
     /// A FORMAT_DESCRIPTION event was seen on this connection.
     seen_format: bool,
     /// MariaDB statement texts by position, in one binlog file, read up to a position.
@@ -142,6 +144,7 @@ impl<'a> Streamer<'a> {
             batch_point: None,
             idle_point: None,
             last_progress: Instant::now(),
+            in_flight: None,
             seen_format: false,
             annotations: Default::default(),
         }
@@ -168,6 +171,10 @@ impl<'a> Streamer<'a> {
                 changed = self.committed.changed() => {
                     if changed.is_err() {
                         return Err(MySqlError::DownstreamClosed);
+                    }
+                    if self.on_committed() && self.tx.is_none() && self.batch_point.is_some() {
+                        self.flush().await?;
+                        last_event = Instant::now();
                     }
                 }
                 () = sleep_until(deadline) => {
@@ -590,7 +597,7 @@ impl<'a> Streamer<'a> {
         }
         if !self.batch.is_empty() || !self.markers.is_empty() {
             self.batch_point = Some(after);
-            if self.batch.len() >= self.config.max_batch_size as usize {
+            if self.handover_due() {
                 self.flush().await?;
             }
         } else {
@@ -600,6 +607,30 @@ impl<'a> Streamer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Notes a committed position; true when it completes what was sent, so the emitter is
+    /// idle and waiting transactions should be handed over now.
+    fn on_committed(&mut self) -> bool {
+        let Some(sent) = &self.in_flight else {
+            return false;
+        };
+        let done = self
+            .committed
+            .borrow()
+            .as_ref()
+            .is_some_and(|c| !sent.is_after(c).unwrap_or(false));
+        if done {
+            self.in_flight = None;
+        }
+        done
+    }
+
+    /// Whether to hand the batch over at a transaction's end: when it is full, or when the
+    /// emitter has committed everything sent (is idle), as Debezium's poll takes what is
+    /// queued at once; under load batches fill up during each Kafka transaction.
+    fn handover_due(&self) -> bool {
+        self.in_flight.is_none() || self.batch.len() >= self.config.max_batch_size as usize
     }
 
     /// Hands the batch to the emitter; waits when the channel is full (backpressure).
@@ -618,11 +649,13 @@ impl<'a> Streamer<'a> {
         self.idle_point = None;
         let events = std::mem::take(&mut self.batch);
         let markers = std::mem::take(&mut self.markers);
+        let position = Position::Mysql(point);
+        self.in_flight = Some(position.clone());
         self.out
             .send(ChangeBatch {
                 events,
                 markers,
-                position: Position::Mysql(point),
+                position,
             })
             .await
             .map_err(|_| MySqlError::DownstreamClosed)?;

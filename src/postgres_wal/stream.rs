@@ -58,6 +58,8 @@ pub struct Streamer<'a> {
     /// Position after the last event in `batch`.
     batch_point: Option<(u64, u64)>,
     sent: Option<(u64, u64)>,
+    /// A sent batch is not committed yet (see [`Streamer::handover_due`]).
+    in_flight: bool,
     last_acked: u64,
     last_commit_lsn: Option<u64>,
     tx: Option<OpenTx>,
@@ -88,6 +90,7 @@ impl<'a> Streamer<'a> {
             batch_started: None,
             batch_point: None,
             sent: None,
+            in_flight: false,
             last_acked,
             last_commit_lsn: None,
             tx: None,
@@ -111,6 +114,9 @@ impl<'a> Streamer<'a> {
                     if changed.is_err() {
                         return Err(PgError::DownstreamClosed);
                     }
+                    if self.on_committed() && self.tx.is_none() {
+                        self.flush().await?;
+                    }
                 }
                 () = sleep_until(deadline) => {
                     if self.tx.is_none() {
@@ -121,6 +127,29 @@ impl<'a> Streamer<'a> {
             }
             self.ack(client);
         }
+    }
+
+    /// Notes a committed position; true when it completes what was sent, so the emitter is
+    /// idle and waiting transactions should be handed over now.
+    fn on_committed(&mut self) -> bool {
+        if !self.in_flight {
+            return false;
+        }
+        let committed = match &*self.committed.borrow() {
+            Some(Position::Postgres(p)) => Some((p.commit_lsn, p.lsn)),
+            _ => None,
+        };
+        self.in_flight = committed.is_none_or(|c| self.sent.is_some_and(|s| c < s));
+        !self.in_flight
+    }
+
+    /// Whether to hand the batch over at a transaction's end: when it is full, or when the
+    /// emitter has committed everything sent (is idle). Debezium's poll likewise takes what is
+    /// queued as soon as the task asks, so a quiet stream is not held back for
+    /// `poll.interval.ms` (the latency benchmark of issue #7), while under load batches fill
+    /// up during each Kafka transaction.
+    fn handover_due(&self) -> bool {
+        !self.in_flight || self.batch.len() >= self.config.max_batch_size as usize
     }
 
     fn ack(&mut self, client: &ReplicationClient) {
@@ -190,7 +219,7 @@ impl<'a> Streamer<'a> {
                 }
                 if !self.batch.is_empty() || !self.markers.is_empty() {
                     self.batch_point = Some((commit_lsn, commit_lsn));
-                    if self.batch.len() >= self.config.max_batch_size as usize {
+                    if self.handover_due() {
                         self.flush().await?;
                     }
                 }
@@ -367,6 +396,7 @@ impl<'a> Streamer<'a> {
             .await
             .map_err(|_| PgError::DownstreamClosed)?;
         self.sent = Some((commit_lsn, lsn));
+        self.in_flight = true;
         Ok(())
     }
 }
