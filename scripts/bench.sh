@@ -21,7 +21,7 @@ cd "$root"
 rows="${SIPHON_BENCH_ROWS:-1000000}"
 
 bash scripts/install-deps.sh >/dev/null
-bash scripts/start-servers.sh pg kafka registry >/dev/null
+bash scripts/start-servers.sh pg mariadb kafka registry >/dev/null
 # shellcheck disable=SC1091
 source "${SIPHON_DEV_DIR:-$root/.dev}/env"
 cargo build --release --locked --bin siphon >/dev/null 2>&1 || cargo build --release --locked --bin siphon
@@ -37,6 +37,7 @@ cleanup() {
   [ -n "$siphon_pid" ] && kill "$siphon_pid" 2>/dev/null || true
   psql "$admin" -qAtc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db'" >/dev/null 2>&1 || true
   psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  [ -n "${mdb:-}" ] && my -e "DROP DATABASE IF EXISTS $mdb" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -223,6 +224,58 @@ live_final=$(awk '/VmRSS/ {print $2}' "/proc/$siphon_pid/status")
 kill "$siphon_pid"; wait "$siphon_pid" || true; siphon_pid=""
 latency() { python3 -c "import json; print(json.load(open('$work/latency.json'))['$1'])"; }
 
+# 4. MariaDB: the same kind of workload already in the binlog, read by mariadb-binlog (the
+# ceiling) and by Siphon. Siphon first snapshots the empty table, which commits the binlog
+# position before the workload; it is then stopped, the workload written, and restarted.
+my_admin="$SIPHON_TEST_MYSQL_URL"
+my_hostport="${my_admin#*@}"; my_hostport="${my_hostport%%/*}"
+my_host="${my_hostport%:*}"; my_port="${my_hostport##*:}"
+mdb="siphon_bench_$$"
+my() { mariadb -h "$my_host" -P "$my_port" -u root "$@"; }
+my -e "CREATE DATABASE $mdb; CREATE TABLE $mdb.bench (id bigint PRIMARY KEY, n int NOT NULL,
+  label text NOT NULL, amount decimal(12,2) NOT NULL, at timestamp(6) NOT NULL, doc json NOT NULL)"
+my_connector() {
+  cat <<EOT
+[[connectors]]
+name = "mariadb"
+[connectors.config]
+"connector.class" = "mariadb"
+"database.hostname" = "$my_host"
+"database.port" = $my_port
+"database.user" = "root"
+"database.server.id" = $((5000 + $$ % 1000))
+"database.include.list" = "$mdb"
+"topic.prefix" = "${db}_maria"
+"snapshot.mode" = "initial"
+"max.batch.size" = 4096
+"max.queue.size" = 32768
+EOT
+}
+{ service mariadb; my_connector; } > "$work/mariadb.toml"
+measure "$work/mariadb.toml" mariadb --snapshot-done
+read -r my_file my_start < <(my -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+echo "writing $rows changes to MariaDB ..."
+{
+  for ((i = 0; i < inserts / 1000; i++)); do
+    echo "INSERT INTO bench SELECT seq, seq % 1000, repeat(concat('label-', seq), 8), seq * 1.25, now(6), json_object('k', seq, 'tag', 'bench') FROM seq_$((i * 1000 + 1))_to_$((i * 1000 + 1000));"
+  done
+  for ((i = 0; i < updates / 1000; i++)); do
+    echo "UPDATE bench SET n = n + 1, amount = amount + 1 WHERE id BETWEEN $((i * 1000 + 1)) AND $((i * 1000 + 1000));"
+  done
+  for ((i = 0; i < deletes / 1000; i++)); do
+    echo "DELETE FROM bench WHERE id BETWEEN $((inserts - (i + 1) * 1000 + 1)) AND $((inserts - i * 1000));"
+  done
+  echo "INSERT INTO bench VALUES (-1, 0, 'sentinel', 0, now(6), '{}');"
+} | my "$mdb"
+read -r my_end_file my_end < <(my -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+t0=$(now)
+mariadb-binlog --read-from-remote-server -h "$my_host" -P "$my_port" -u root \
+  --start-position="$my_start" --to-last-log "$my_file" > /dev/null
+maria_ceiling_s=$(calc "$(now) - $t0")
+measure "$work/mariadb.toml" mariadb --binlog-at-least "$my_end_file" "$my_end"
+maria_s=$elapsed_s; maria_first=$first_s; maria_peak=$peak_rss; maria_final=$final_rss
+my -e "DROP DATABASE $mdb"
+
 rate() { python3 -c "print(round($1 / $2))"; }
 ceiling_rate=$(rate "$rows" "$ceiling_s")
 siphon_rate=$(rate "$rows" "$catchup_s")
@@ -248,6 +301,12 @@ printf '%-52s %12s\n' "live: latency commit -> Kafka max, ms" "$(latency max_ms)
 printf '%-52s %12s\n' "live: siphon peak RSS, MB" "$((live_peak / 1024))"
 printf '%-52s %12s\n' "live: siphon RSS at the end, MB" "$((live_final / 1024))"
 echo "  (latency measured as: $(latency basis))"
+printf '%-52s %12s\n' "MariaDB: mariadb-binlog (remote, to /dev/null), events/s" "$(rate "$rows" "$maria_ceiling_s")"
+printf '%-52s %12s\n' "MariaDB: siphon catch-up, events/s" "$(rate "$rows" "$maria_s")"
+printf '%-52s %12s\n' "MariaDB: ratio siphon / ceiling" "$(python3 -c "print(f'{$maria_ceiling_s / $maria_s:.2f}')")"
+printf '%-52s %12s\n' "MariaDB: siphon catch-up after start-up, events/s" "$(rate "$rows" "($maria_s - $maria_first)")"
+printf '%-52s %12s\n' "MariaDB: siphon peak RSS / at the end, MB" "$((maria_peak / 1024)) / $((maria_final / 1024))"
 echo; echo "where the CPU went, catch-up:"; cat "$work/cpu.catchup.txt"
 echo "where the CPU went, snapshot:"; cat "$work/cpu.snapshot.txt"
 echo "where the CPU went, live:"; cat "$work/cpu.live.txt"
+echo "where the CPU went, MariaDB catch-up:"; cat "$work/cpu.mariadb.txt"

@@ -3,7 +3,8 @@
 measures it from the outside: polls the REST API's offsets every 20 ms (in one process, so
 polling costs little CPU and adds at most 20 ms) and the process's RSS.
 
-  bench_wait.py API_URL CONNECTOR PID STARTED_AT (--commit-lsn N | --snapshot-done)
+  bench_wait.py API_URL CONNECTOR PID STARTED_AT
+      (--commit-lsn N | --snapshot-done | --binlog-at-least FILE POS)
 
 STARTED_AT is the epoch time siphon was launched. Prints, space-separated: seconds until the
 condition held, seconds until the first committed offset (start-up: connections, topics,
@@ -39,6 +40,7 @@ def main():
     api, connector, pid, started = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     mode = sys.argv[5]
     lsn = int(sys.argv[6]) if mode == "--commit-lsn" else None
+    binlog = (sys.argv[6], int(sys.argv[7])) if mode == "--binlog-at-least" else None
     first = None
     while True:
         try:
@@ -51,7 +53,12 @@ def main():
         if off is not None and first is None:
             first = now - started
         if off is not None:
-            done = off.get("commit_lsn", 0) >= lsn if lsn is not None else "snapshot" not in off
+            if lsn is not None:
+                done = off.get("commit_lsn", 0) >= lsn
+            elif binlog is not None:
+                done = (off.get("file", ""), off.get("pos", 0)) >= binlog
+            else:
+                done = "snapshot" not in off
             if done:
                 print(f"{now - started:.3f} {first:.3f} {peak} {current}")
                 return
