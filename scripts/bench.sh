@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Benchmark (issue #7, first part): PostgreSQL → Siphon → Avro → Kafka transactions, against
-# the physical ceiling of reading the same changes with pg_recvlogical (pgoutput) to /dev/null.
+# Benchmark (issue #7): Siphon against the physical ceiling of the same work, on the local
+# servers (release build), in one run:
+#   1. PostgreSQL catch-up: changes already in the WAL before the readers start (60% inserts,
+#      30% updates, 10% deletes of ~200-byte rows with int, text, numeric, timestamptz and
+#      jsonb columns, in transactions of 1,000): pg_recvlogical (pgoutput) to /dev/null, then
+#      Siphon into Kafka with transactions: events/s, MB/s, ratio, start-up, RSS;
+#   2. the snapshot of a table of the same size: rows/s, RSS;
+#   3. live: a workload at a fixed rate while Siphon streams; latency from each source commit
+#      to Kafka (p50/p99/max), RSS;
+#   4. MariaDB catch-up of the same workload against mariadb-binlog reading it to /dev/null;
+#   and the CPU each program used in each phase.
 #
-#   scripts/bench.sh            # 1,000,000 changes, 1,000,000-row snapshot
+#   scripts/bench.sh                          # 1,000,000 changes, 1,000,000-row snapshot
 #   SIPHON_BENCH_ROWS=200000 scripts/bench.sh
-#
-# Measures, on the local servers (release build):
-#   1. catch-up: changes already in the WAL before the reader starts (mixed inserts, updates,
-#      deletes of ~200-byte rows with int, text, numeric, timestamptz and jsonb columns):
-#      pg_recvlogical's rate, Siphon's rate, and their ratio;
-#   2. snapshot: rows/s of the initial snapshot of a table of the same size;
-#   3. Siphon's peak and final RSS.
-# Not measured yet: live latency at a fixed rate, MB/s, MariaDB (no reader yet).
-#
-#   SIPHON_BENCH_PERF=/tmp/siphon.perf scripts/bench.sh   # also records perf profiles of
-#       siphon (/tmp/siphon.perf.catchup, /tmp/siphon.perf.snapshot; `perf report -i ...`)
+#   SIPHON_BENCH_LIVE_RATE=10000 SIPHON_BENCH_LIVE_SECONDS=30   # the live workload (defaults)
+#   SIPHON_BENCH_PRODUCER='"linger.ms" = "0"'                   # librdkafka settings to try
+#   SIPHON_BENCH_PERF=/tmp/siphon.perf        # also records perf profiles of siphon per phase
+#                                             # (/tmp/siphon.perf.catchup, ...; `perf report -i`)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -222,7 +224,7 @@ python3 scripts/bench_cpu.py diff "$work/cpu.live" "$live_elapsed" > "$work/cpu.
 live_peak=$(awk '/VmHWM/ {print $2}' "/proc/$siphon_pid/status")
 live_final=$(awk '/VmRSS/ {print $2}' "/proc/$siphon_pid/status")
 kill "$siphon_pid"; wait "$siphon_pid" || true; siphon_pid=""
-latency() { python3 -c "import json; print(json.load(open('$work/latency.json'))['$1'])"; }
+latency() { python3 -c "import json; print(json.load(open('$work/latency.json')).get('$1', 'n/a'))"; }
 
 # 4. MariaDB: the same kind of workload already in the binlog, read by mariadb-binlog (the
 # ceiling) and by Siphon. Siphon first snapshots the empty table, which commits the binlog
@@ -272,6 +274,11 @@ t0=$(now)
 mariadb-binlog --read-from-remote-server -h "$my_host" -P "$my_port" -u root \
   --start-position="$my_start" --to-last-log "$my_file" > /dev/null
 maria_ceiling_s=$(calc "$(now) - $t0")
+# The same with -v: decoding every row to text, closer to what a change-data reader must do.
+t0=$(now)
+mariadb-binlog --read-from-remote-server -h "$my_host" -P "$my_port" -u root -v \
+  --start-position="$my_start" --to-last-log "$my_file" > /dev/null
+maria_decode_s=$(calc "$(now) - $t0")
 measure "$work/mariadb.toml" mariadb --binlog-at-least "$my_end_file" "$my_end"
 maria_s=$elapsed_s; maria_first=$first_s; maria_peak=$peak_rss; maria_final=$final_rss
 my -e "DROP DATABASE $mdb"
@@ -298,12 +305,14 @@ printf '%-52s %12s\n' "live: events at a fixed rate, events/s" "$(latency events
 printf '%-52s %12s\n' "live: latency commit -> Kafka p50, ms" "$(latency p50_ms)"
 printf '%-52s %12s\n' "live: latency commit -> Kafka p99, ms" "$(latency p99_ms)"
 printf '%-52s %12s\n' "live: latency commit -> Kafka max, ms" "$(latency max_ms)"
+printf '%-52s %12s\n' "live: commit -> handed to the producer p50 / p99, ms" "$(latency produced_p50_ms) / $(latency produced_p99_ms)"
 printf '%-52s %12s\n' "live: siphon peak RSS, MB" "$((live_peak / 1024))"
 printf '%-52s %12s\n' "live: siphon RSS at the end, MB" "$((live_final / 1024))"
 echo "  (latency measured as: $(latency basis))"
 printf '%-52s %12s\n' "MariaDB: mariadb-binlog (remote, to /dev/null), events/s" "$(rate "$rows" "$maria_ceiling_s")"
+printf '%-52s %12s\n' "MariaDB: mariadb-binlog -v (rows decoded), events/s" "$(rate "$rows" "$maria_decode_s")"
 printf '%-52s %12s\n' "MariaDB: siphon catch-up, events/s" "$(rate "$rows" "$maria_s")"
-printf '%-52s %12s\n' "MariaDB: ratio siphon / ceiling" "$(python3 -c "print(f'{$maria_ceiling_s / $maria_s:.2f}')")"
+printf '%-52s %12s\n' "MariaDB: ratio siphon / mariadb-binlog (raw / -v)" "$(python3 -c "print(f'{$maria_ceiling_s / $maria_s:.2f} / {$maria_decode_s / $maria_s:.2f}')")"
 printf '%-52s %12s\n' "MariaDB: siphon catch-up after start-up, events/s" "$(rate "$rows" "($maria_s - $maria_first)")"
 printf '%-52s %12s\n' "MariaDB: siphon peak RSS / at the end, MB" "$((maria_peak / 1024)) / $((maria_final / 1024))"
 echo; echo "where the CPU went, catch-up:"; cat "$work/cpu.catchup.txt"
