@@ -5,6 +5,8 @@ read_committed consumer and, for every change event, compares the source commit 
 
   bench_latency.py BOOTSTRAP REGISTRY_URL TOPIC EVENTS TIMEOUT_S
 
+SIPHON_BENCH_LATENCY_ISOLATION=read_uncommitted reads records before their transaction commits.
+
 "Reached Kafka" is the broker's append time when the topic has
 message.timestamp.type=LogAppendTime and the broker honours it; otherwise it is when this
 consumer received the record (an upper bound: it adds the transaction's commit and the
@@ -16,6 +18,7 @@ before the hand-over (reading, batching, encoding). Exits 1 if fewer than EVENTS
 within TIMEOUT_S.
 """
 import io
+import os
 import json
 import sys
 import time
@@ -47,10 +50,14 @@ def main():
         "bootstrap.servers": bootstrap,
         "group.id": "siphon-bench-latency",
         "enable.auto.commit": False,
-        "isolation.level": "read_committed",
-        # Fetch as soon as anything is there: the consumer should add as little as it can.
+        "isolation.level": os.environ.get("SIPHON_BENCH_LATENCY_ISOLATION", "read_committed"),
+        # Fetch as soon as anything is there: the consumer should add as little as it can. An
+        # empty fetch response must not put the consumer to sleep (librdkafka backs off by
+        # fetch.error.backoff.ms, 500 ms by default, after one).
         "fetch.wait.max.ms": 5,
         "fetch.min.bytes": 1,
+        "fetch.error.backoff.ms": 1,
+        "fetch.queue.backoff.ms": 1,
     })
     deadline = time.time() + timeout
     while True:
