@@ -65,19 +65,7 @@ impl AvroWriter {
 
     /// Appends the encoding of `value` to `out`.
     pub fn write(&self, value: &Avro, out: &mut Vec<u8>) -> Result<(), WriteError> {
-        self.encode(value, &self.schema, None, out)
-    }
-
-    /// Appends the encoding of `value` as `schema`, a part of this writer's schema, inside
-    /// `namespace` (where the part's named types are looked up).
-    pub fn write_at(
-        &self,
-        value: &Avro,
-        schema: &Schema,
-        namespace: NamespaceRef<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), WriteError> {
-        self.encode(value, schema, namespace, out)
+        self.write_at(value, &self.schema, None, out)
     }
 
     /// Confluent's wire-format header: magic byte 0 and the schema id (big-endian).
@@ -103,7 +91,9 @@ impl AvroWriter {
         Ok(out)
     }
 
-    fn encode(
+    /// Appends the encoding of `value` as `schema`, a part of this writer's schema, inside
+    /// `namespace` (where the part's named types are looked up).
+    pub fn write_at(
         &self,
         value: &Avro,
         schema: &Schema,
@@ -120,7 +110,7 @@ impl AvroWriter {
                 })?;
                 // The named type's own namespace encloses what it contains.
                 let inner_ns = full.namespace().map(str::to_owned);
-                self.encode(value, target, inner_ns.as_deref(), out)
+                self.write_at(value, target, inner_ns.as_deref(), out)
             }
             (Avro::Union(i, inner), Schema::Union(u)) => {
                 let branch = u
@@ -128,7 +118,7 @@ impl AvroWriter {
                     .get(*i as usize)
                     .ok_or_else(|| WriteError::new(format!("union branch {i} does not exist")))?;
                 write_long(i64::from(*i), out);
-                self.encode(inner, branch, namespace, out)
+                self.write_at(inner, branch, namespace, out)
                     .map_err(|e| e.within(&format!("<{}>", kind_of(branch))))
             }
             (Avro::Null, Schema::Union(u)) => {
@@ -227,7 +217,7 @@ impl AvroWriter {
                 if !items.is_empty() {
                     write_long(items.len() as i64, out);
                     for (n, item) in items.iter().enumerate() {
-                        self.encode(item, &a.items, namespace, out)
+                        self.write_at(item, &a.items, namespace, out)
                             .map_err(|e| e.within(&format!("[{n}]")))?;
                     }
                 }
@@ -239,7 +229,7 @@ impl AvroWriter {
                     write_long(entries.len() as i64, out);
                     for (k, v) in entries {
                         write_bytes(k.as_bytes(), out);
-                        self.encode(v, &m.types, namespace, out)
+                        self.write_at(v, &m.types, namespace, out)
                             .map_err(|e| e.within(&format!("[{k}]")))?;
                     }
                 }
@@ -264,7 +254,7 @@ impl AvroWriter {
                         ))
                         .within(r.name.name()));
                     }
-                    self.encode(v, &field.schema, inner_ns, out)
+                    self.write_at(v, &field.schema, inner_ns, out)
                         .map_err(|e| e.within(name))?;
                 }
                 Ok(())
@@ -325,6 +315,15 @@ mod tests {
 
     fn schema(json: &str) -> Schema {
         Schema::parse_str(json).unwrap()
+    }
+
+    #[test]
+    fn frames_as_confluent_does() {
+        let w = AvroWriter::new(&schema(r#""int""#)).unwrap();
+        assert_eq!(
+            w.framed(0x0102_0304, &Avro::Int(-1)).unwrap(),
+            [0, 1, 2, 3, 4, 1]
+        );
     }
 
     #[test]

@@ -82,23 +82,9 @@ impl Registry {
     }
 }
 
-/// Confluent's wire format: magic byte 0, the schema id (big-endian), the Avro datum.
-pub fn frame(schema_id: u32, datum: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(5 + datum.len());
-    out.push(0);
-    out.extend_from_slice(&schema_id.to_be_bytes());
-    out.extend_from_slice(datum);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_as_confluent_does() {
-        assert_eq!(frame(0x0102_0304, &[9, 8]), [0, 1, 2, 3, 4, 9, 8]);
-    }
 
     #[test]
     fn classifies_registry_errors() {
