@@ -115,7 +115,24 @@ pub struct ServiceConfig {
     pub api_basic_user: Option<String>,
     #[serde(default, deserialize_with = "secret_opt")]
     pub api_basic_password: Option<Secret>,
+    /// Names this deployment on a shared Kafka cluster, as Kafka Connect's `group.id`: the
+    /// transactional ids of its connectors are `<group_id>-<connector>`, so two deployments
+    /// sharing a cluster never fence each other.
+    #[serde(default = "default_group_id")]
+    pub group_id: String,
 }
+
+fn default_group_id() -> String {
+    "siphon".into()
+}
+
+/// Producer properties that Siphon's exactly-once protocol owns.
+const RESERVED_PRODUCER_KEYS: [&str; 4] = [
+    "transactional.id",
+    "enable.idempotence",
+    "bootstrap.servers",
+    "isolation.level",
+];
 
 fn secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.map(Secret::new))
@@ -145,6 +162,7 @@ impl Default for ServiceConfig {
             api_auth_token: None,
             api_basic_user: None,
             api_basic_password: None,
+            group_id: default_group_id(),
         }
     }
 }
@@ -201,10 +219,19 @@ impl ServiceConfig {
         if let Some(v) = get("SIPHON_API_BASIC_PASSWORD") {
             self.api_basic_password = (!v.is_empty()).then(|| Secret::new(v));
         }
+        if let Some(v) = get("SIPHON_GROUP_ID") {
+            self.group_id = v;
+        }
         if let Some(v) = get("SIPHON_SCHEMA_REGISTRY_URL") {
             self.schema_registry_url = (!v.trim().is_empty()).then_some(v);
         }
         problems.into_result()
+    }
+
+    /// The Kafka transactional id of a connector: the one place it is built, so the emitter,
+    /// the offsets API and the fencing all agree on it.
+    pub fn transactional_id(&self, connector: &str) -> String {
+        format!("{}-{connector}", self.group_id)
     }
 
     pub fn api_addr(&self) -> Result<SocketAddr, ConfigProblem> {
@@ -240,8 +267,21 @@ impl ServiceConfig {
                 format!("`{url}` is not an http:// or https:// URL"),
             );
         }
+        if let Err(msg) = check_topic_name(&self.group_id) {
+            // Same alphabet as a topic: it ends up in transactional ids and client ids.
+            problems.push("service.group_id", msg);
+        }
         if let Some(kafka) = &self.kafka {
             check_bootstrap(&kafka.bootstrap_servers, &mut problems);
+            for key in kafka.producer.keys() {
+                if RESERVED_PRODUCER_KEYS.contains(&key.as_str()) {
+                    problems.push(
+                        format!("service.kafka.producer.{key}"),
+                        "is set by siphon for exactly-once delivery and cannot be overridden \
+                         (the transactional id is `<service.group_id>-<connector>`)",
+                    );
+                }
+            }
             for (key, topic) in [
                 ("service.kafka.offsets_topic", &kafka.offsets_topic),
                 ("service.kafka.configs_topic", &kafka.configs_topic),

@@ -178,6 +178,7 @@ async fn a_kafka_connect_client_drives_a_connector_through_its_life() {
         "siphon-offsets",
         &db.name,
         &prefix,
+        siphon::offsets::TopicPresence::Ensured,
         Duration::from_secs(20),
     )
     .await
@@ -286,6 +287,7 @@ async fn api_connectors_come_back_after_a_restart_and_resume_from_their_offsets(
         "siphon-offsets",
         &name,
         &name,
+        siphon::offsets::TopicPresence::Ensured,
         Duration::from_secs(20),
     )
     .await

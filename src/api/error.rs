@@ -53,9 +53,10 @@ impl From<RuntimeError> for ApiError {
             RuntimeError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             RuntimeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             RuntimeError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            RuntimeError::Store(_) | RuntimeError::Offsets(_) | RuntimeError::OffsetsWrite(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            RuntimeError::Store(_)
+            | RuntimeError::Offsets(_)
+            | RuntimeError::OffsetsWrite(_)
+            | RuntimeError::DataDir(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
     }

@@ -40,11 +40,21 @@ pub enum KafkaSinkError {
     },
     #[error("cannot create topic `{topic}`: {message}")]
     Topic { topic: String, message: String },
+    /// The commit request failed, so the broker may or may not have committed: the task
+    /// restarts, and the new producer's fence settles it before the offset is read again.
+    #[error(
+        "Kafka commit_transaction: the outcome is unknown ({reason}); restarting from the offset \
+         the broker settles"
+    )]
+    CommitUnknown { reason: String },
 }
 
 impl KafkaSinkError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, KafkaSinkError::Transient { .. })
+        matches!(
+            self,
+            KafkaSinkError::Transient { .. } | KafkaSinkError::CommitUnknown { .. }
+        )
     }
 }
 
@@ -183,8 +193,12 @@ impl KafkaSink {
         Ok(())
     }
 
-    /// Writes `records`, then `offset` (if any) last, in one transaction, and commits. On error the
-    /// transaction is aborted (when the producer still can) and the error returned.
+    /// Writes `records`, then `offset` (if any) last, in one transaction, and commits. When
+    /// producing fails the transaction is aborted (when the producer still can) and the error
+    /// returned. When the commit itself fails its outcome is unknown (the broker may have
+    /// committed): it is not aborted, and the caller must not retry with this producer but
+    /// open a new one, whose `init_transactions` settles the outcome before the committed
+    /// offset is read again.
     pub async fn write_transaction(
         &self,
         records: &[OutRecord],
@@ -194,31 +208,30 @@ impl KafkaSink {
         self.producer
             .begin_transaction()
             .map_err(|e| classify(id, "begin_transaction", e))?;
-        let result = self.produce_all(records, offset).await;
-        let result = match result {
-            Ok(()) => {
-                fault::check("before_commit").await;
-                let p = self.producer.clone();
-                tokio::task::spawn_blocking(move || p.commit_transaction(TXN_TIMEOUT))
-                    .await
-                    .map_err(|e| KafkaSinkError::Topic {
-                        topic: String::new(),
-                        message: e.to_string(),
-                    })
-                    .and_then(|r| r.map_err(|e| classify(id, "commit_transaction", e)))
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = &result
-            && !matches!(
+        if let Err(e) = self.produce_all(records, offset).await {
+            if !matches!(
                 e,
                 KafkaSinkError::Fenced { .. } | KafkaSinkError::Fatal { .. }
-            )
-        {
-            let p = self.producer.clone();
-            let _ = tokio::task::spawn_blocking(move || p.abort_transaction(TXN_TIMEOUT)).await;
+            ) {
+                let p = self.producer.clone();
+                let _ = tokio::task::spawn_blocking(move || p.abort_transaction(TXN_TIMEOUT)).await;
+            }
+            return Err(e);
         }
-        result
+        fault::check("before_commit").await;
+        let p = self.producer.clone();
+        match tokio::task::spawn_blocking(move || p.commit_transaction(TXN_TIMEOUT)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => match classify(id, "commit_transaction", e) {
+                KafkaSinkError::Transient { source, .. } => Err(KafkaSinkError::CommitUnknown {
+                    reason: source.to_string(),
+                }),
+                other => Err(other),
+            },
+            Err(join) => Err(KafkaSinkError::CommitUnknown {
+                reason: join.to_string(),
+            }),
+        }
     }
 
     async fn produce_all(

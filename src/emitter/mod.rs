@@ -18,4 +18,4 @@ pub mod registry;
 pub mod txmeta;
 
 pub use encoder::{Encoder, EncoderError, avro_options};
-pub use pipeline::{EmitError, run_embedded, run_kafka};
+pub use pipeline::{EmitError, KafkaEmitter, run_embedded};

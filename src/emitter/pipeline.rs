@@ -20,7 +20,9 @@ use super::registry::Registry;
 use super::txmeta::{TxTopic, marker_json, transaction_topic};
 use crate::config::{ConnectorConfig, EmbeddedSink, KafkaConfig, ServiceConfig};
 use crate::event::{ChangeBatch, TxMarker};
-use crate::offsets::{FileOffsetStore, OffsetError, Position, offset_key};
+use crate::offsets::{
+    FileOffsetStore, OffsetError, Position, TopicPresence, load_from_kafka, offset_key,
+};
 use crate::task::AbortOnDrop;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,77 +76,126 @@ enum Job {
     Heartbeat(OutRecord),
 }
 
-/// Writes batches to Kafka, each in one transaction with its offset record, until the
-/// reader side closes the channel.
-///
-/// Two stages, so that encoding the next batch overlaps the broker round trips of the
-/// current transaction: the encoding stage turns batches into records, the producing stage
-/// writes one transaction at a time, in order, and publishes each committed position.
-pub async fn run_kafka(
-    config: &ConnectorConfig,
-    service: &ServiceConfig,
-    kafka: &KafkaConfig,
-    rx: mpsc::Receiver<ChangeBatch>,
-    committed: watch::Sender<Option<Position>>,
-) -> Result<(), EmitError> {
-    let url = service
-        .schema_registry_url
-        .as_deref()
-        .ok_or(EmitError::NoRegistry)?;
-    let registry = Arc::new(Registry::new(url));
-    let encoder = Encoder::new(config, Arc::clone(&registry));
-    let mut sink = KafkaSink::connect(
-        &kafka.bootstrap_servers,
-        &format!("siphon-{}", config.name),
-        &kafka.producer,
-        kafka.topic_partitions,
-        kafka.topic_replication_factor,
-    )
-    .await?;
-    sink.ensure_topics(&[(kafka.offsets_topic.clone(), true)])
-        .await?;
-    let heartbeat = if config.heartbeat_interval_ms > 0 {
-        let hb = Heartbeat::new(&registry, &config.topic_prefix).await?;
-        sink.ensure_topics(&[(hb.topic().to_owned(), false)])
-            .await?;
-        Some(hb)
-    } else {
-        None
-    };
-    let tx_topic = if config.provide_transaction_metadata {
-        let t = TxTopic::new(&registry, &config.topic_prefix).await?;
-        sink.ensure_topics(&[(t.topic().to_owned(), false)]).await?;
-        Some(t)
-    } else {
-        None
-    };
-    // One job in flight between the stages: the encoder runs at most one batch ahead. The
-    // producing stage is a task of its own so that it runs while the encoder computes (on the
-    // other core), not only when the encoder awaits.
-    let (jobs_tx, jobs_rx) = mpsc::channel(1);
-    let mut produce = AbortOnDrop(tokio::spawn(
-        produce_stage(
-            kafka.offsets_topic.clone(),
-            offset_key(&config.name, &config.topic_prefix),
-            sink,
-            jobs_rx,
-            committed,
+/// The Kafka emitter of one connector, opened: its transactional producer has fenced every
+/// earlier producer of the connector (a zombie task, a second process) and resolved the
+/// transaction that one left open or whose commit outcome was unknown. Only now is the
+/// committed offset final, so the runtime reads it from here.
+pub struct KafkaEmitter {
+    sink: KafkaSink,
+    registry: Arc<Registry>,
+    heartbeat: Option<Heartbeat>,
+    tx_topic: Option<TxTopic>,
+    bootstrap: String,
+    offsets_topic: String,
+}
+
+impl KafkaEmitter {
+    /// Creates the producer (`init_transactions` fences), then the offsets, heartbeat and
+    /// transaction topics and their schemas.
+    pub async fn open(
+        config: &ConnectorConfig,
+        service: &ServiceConfig,
+        kafka: &KafkaConfig,
+    ) -> Result<Self, EmitError> {
+        let url = service
+            .schema_registry_url
+            .as_deref()
+            .ok_or(EmitError::NoRegistry)?;
+        let registry = Arc::new(Registry::new(url));
+        let mut sink = KafkaSink::connect(
+            &kafka.bootstrap_servers,
+            &service.transactional_id(&config.name),
+            &kafka.producer,
+            kafka.topic_partitions,
+            kafka.topic_replication_factor,
         )
-        .in_current_span(),
-    ));
-    let encode = encode_stage(config, encoder, heartbeat, tx_topic, rx, jobs_tx);
-    let joined = |r: Result<Result<(), EmitError>, tokio::task::JoinError>| {
-        r.unwrap_or_else(|e| Err(EmitError::Task(e.to_string())))
-    };
-    tokio::select! {
-        // The encoding stage ends when the reader closes its channel (or on an error); its
-        // end closes the jobs channel, and the producing stage finishes the job it has.
-        done = encode => {
-            let produced = joined((&mut produce.0).await);
-            done.and(produced)
+        .await?;
+        sink.ensure_topics(&[(kafka.offsets_topic.clone(), true)])
+            .await?;
+        let heartbeat = if config.heartbeat_interval_ms > 0 {
+            let hb = Heartbeat::new(&registry, &config.topic_prefix).await?;
+            sink.ensure_topics(&[(hb.topic().to_owned(), false)])
+                .await?;
+            Some(hb)
+        } else {
+            None
+        };
+        let tx_topic = if config.provide_transaction_metadata {
+            let t = TxTopic::new(&registry, &config.topic_prefix).await?;
+            sink.ensure_topics(&[(t.topic().to_owned(), false)]).await?;
+            Some(t)
+        } else {
+            None
+        };
+        Ok(KafkaEmitter {
+            sink,
+            registry,
+            heartbeat,
+            tx_topic,
+            bootstrap: kafka.bootstrap_servers.clone(),
+            offsets_topic: kafka.offsets_topic.clone(),
+        })
+    }
+
+    /// The connector's committed position, read after the fence. The offsets topic exists
+    /// (`open` made sure), so a broker that does not list it yet is retried, never read as
+    /// "nothing committed".
+    pub async fn committed_position(
+        &self,
+        config: &ConnectorConfig,
+    ) -> Result<Option<Position>, OffsetError> {
+        load_from_kafka(
+            &self.bootstrap,
+            &self.offsets_topic,
+            &config.name,
+            &config.topic_prefix,
+            TopicPresence::Ensured,
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Writes batches to Kafka, each in one transaction with its offset record, until the
+    /// reader side closes the channel.
+    ///
+    /// Two stages, so that encoding the next batch overlaps the broker round trips of the
+    /// current transaction: the encoding stage turns batches into records, the producing stage
+    /// writes one transaction at a time, in order, and publishes each committed position.
+    pub async fn run(
+        self,
+        config: &ConnectorConfig,
+        rx: mpsc::Receiver<ChangeBatch>,
+        committed: watch::Sender<Option<Position>>,
+    ) -> Result<(), EmitError> {
+        let encoder = Encoder::new(config, Arc::clone(&self.registry));
+        // One job in flight between the stages: the encoder runs at most one batch ahead. The
+        // producing stage is a task of its own so that it runs while the encoder computes (on
+        // the other core), not only when the encoder awaits.
+        let (jobs_tx, jobs_rx) = mpsc::channel(1);
+        let mut produce = AbortOnDrop(tokio::spawn(
+            produce_stage(
+                self.offsets_topic,
+                offset_key(&config.name, &config.topic_prefix),
+                self.sink,
+                jobs_rx,
+                committed,
+            )
+            .in_current_span(),
+        ));
+        let encode = encode_stage(config, encoder, self.heartbeat, self.tx_topic, rx, jobs_tx);
+        let joined = |r: Result<Result<(), EmitError>, tokio::task::JoinError>| {
+            r.unwrap_or_else(|e| Err(EmitError::Task(e.to_string())))
+        };
+        tokio::select! {
+            // The encoding stage ends when the reader closes its channel (or on an error); its
+            // end closes the jobs channel, and the producing stage finishes the job it has.
+            done = encode => {
+                let produced = joined((&mut produce.0).await);
+                done.and(produced)
+            }
+            // The producing stage ends early only on an error.
+            produced = &mut produce.0 => joined(produced),
         }
-        // The producing stage ends early only on an error.
-        produced = &mut produce.0 => joined(produced),
     }
 }
 

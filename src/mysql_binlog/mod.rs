@@ -113,6 +113,7 @@ pub async fn run(
         let mut snap = setup::connect(db).await?;
         let (file, pos, gtids) =
             snapshot::begin(&mut snap, &server, my.snapshot_global_lock).await?;
+        observer.started();
         let (point, progress) = match resume.take() {
             // Resuming an interrupted snapshot: streaming still starts from the first one's
             // position; the new snapshot transaction only reads the remaining rows.
@@ -153,6 +154,7 @@ pub async fn run(
         }
     };
     drop(conn);
+    observer.started();
 
     let mut stream = open_stream(config, my.server_id, &server, &resume).await?;
     info!(file = %resume.file, pos = resume.pos, gtids = resume.mariadb_gtids.as_ref().map(|g| g.to_string()).or(resume.gtids.as_ref().map(|g| g.to_string())), "streaming");

@@ -36,13 +36,21 @@ pub struct SnapshotProgress {
     pub rows_done: u64,
 }
 
-/// PostgreSQL: everything up to `lsn` inside the transaction that commits at `commit_lsn` is
-/// done. A fully processed transaction has `lsn == commit_lsn` (change records precede their
-/// commit record, so this sorts after every change of the transaction).
+/// PostgreSQL: everything before `lsn`, and the first `lsn_index` changes at `lsn`, inside the
+/// transaction that commits at `commit_lsn` is done. A fully processed transaction has
+/// `lsn == commit_lsn` (change records precede their commit record, so this sorts after every
+/// change of the transaction).
+///
+/// `lsn_index` exists because one WAL record can decode into many changes that share its LSN
+/// (a COPY's `XLOG_HEAP2_MULTI_INSERT`, one per heap page): without it a batch boundary inside
+/// such a group would skip the rest of the group on resume. `None` means every change at `lsn`
+/// is done: what complete positions and offsets written before the field mean.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PgPosition {
     pub commit_lsn: u64,
     pub lsn: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lsn_index: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotProgress>,
 }
@@ -53,12 +61,29 @@ impl PgPosition {
         PgPosition {
             commit_lsn,
             lsn: commit_lsn,
+            lsn_index: None,
             snapshot: None,
         }
     }
 
     pub fn is_transaction_complete(&self) -> bool {
         self.lsn >= self.commit_lsn
+    }
+
+    /// The stream point as one totally ordered tuple: commit LSN, LSN inside the
+    /// transaction, changes done at that LSN (`u64::MAX` for all of them).
+    pub fn point(&self) -> (u64, u64, u64) {
+        (
+            self.commit_lsn,
+            self.lsn,
+            self.lsn_index.unwrap_or(u64::MAX),
+        )
+    }
+
+    /// Whether the change that is the `index`-th (1-based) at `lsn` of this position's
+    /// transaction was already done.
+    pub fn covers_change(&self, lsn: u64, index: u64) -> bool {
+        (lsn, index) <= (self.lsn, self.lsn_index.unwrap_or(u64::MAX))
     }
 }
 
@@ -131,9 +156,7 @@ impl Position {
     /// Compares two positions: `Less` means `self` is an earlier resume point.
     pub fn try_cmp(&self, other: &Position) -> Result<Ordering, PositionError> {
         let stream = match (self, other) {
-            (Position::Postgres(a), Position::Postgres(b)) => {
-                (a.commit_lsn, a.lsn).cmp(&(b.commit_lsn, b.lsn))
-            }
+            (Position::Postgres(a), Position::Postgres(b)) => a.point().cmp(&b.point()),
             (Position::Mysql(a), Position::Mysql(b)) => cmp_mysql(a, b)?,
             (Position::Mongodb(a), Position::Mongodb(b)) => cmp_token(a, b),
             _ => {
@@ -210,6 +233,16 @@ mod tests {
         Position::Postgres(PgPosition {
             commit_lsn,
             lsn,
+            lsn_index: None,
+            snapshot: None,
+        })
+    }
+
+    fn pg_at(commit_lsn: u64, lsn: u64, index: u64) -> Position {
+        Position::Postgres(PgPosition {
+            commit_lsn,
+            lsn,
+            lsn_index: Some(index),
             snapshot: None,
         })
     }
@@ -232,6 +265,32 @@ mod tests {
         assert_eq!(pg(100, 100).try_cmp(&pg(200, 150)), Ok(Ordering::Less));
         assert!(pg(300, 300).is_after(&pg(200, 200)).unwrap());
         assert!(PgPosition::after_commit(5).is_transaction_complete());
+    }
+
+    #[test]
+    fn postgres_changes_sharing_an_lsn_order_by_their_index() {
+        // COPY's multi-insert: many changes at LSN 50 of the transaction committing at 100.
+        assert_eq!(
+            pg_at(100, 50, 3).try_cmp(&pg_at(100, 50, 4)),
+            Ok(Ordering::Less)
+        );
+        assert_eq!(
+            pg_at(100, 50, 9).try_cmp(&pg_at(100, 60, 1)),
+            Ok(Ordering::Less)
+        );
+        // An offset written before the index existed means "all of LSN 50".
+        assert_eq!(pg_at(100, 50, 9).try_cmp(&pg(100, 50)), Ok(Ordering::Less));
+        assert_eq!(
+            pg(100, 100).try_cmp(&pg_at(100, 50, 9)),
+            Ok(Ordering::Greater)
+        );
+        let Position::Postgres(p) = pg_at(100, 50, 3) else {
+            unreachable!()
+        };
+        assert!(p.covers_change(50, 3) && p.covers_change(40, 99));
+        assert!(!p.covers_change(50, 4) && !p.covers_change(51, 1));
+        let old: PgPosition = serde_json::from_str(r#"{"commit_lsn":100,"lsn":50}"#).unwrap();
+        assert!(old.covers_change(50, 1_000_000) && !old.covers_change(51, 1));
     }
 
     #[test]
@@ -315,13 +374,20 @@ mod tests {
     }
 
     fn arb_position() -> impl Strategy<Value = Position> {
-        let pg = (0u64..50, 0u64..50, arb_snapshot()).prop_map(|(c, l, snapshot)| {
-            Position::Postgres(PgPosition {
-                commit_lsn: c,
-                lsn: l,
-                snapshot,
-            })
-        });
+        let pg = (
+            0u64..50,
+            0u64..50,
+            proptest::option::of(0u64..4),
+            arb_snapshot(),
+        )
+            .prop_map(|(c, l, lsn_index, snapshot)| {
+                Position::Postgres(PgPosition {
+                    commit_lsn: c,
+                    lsn: l,
+                    lsn_index,
+                    snapshot,
+                })
+            });
         let my = (1u64..4, 0u64..100, 0u64..3, 0u64..3, proptest::bool::ANY).prop_map(
             |(file, pos, ev, rows, maria)| {
                 let mut p = mysql(&format!("bin.{file:06}"), pos, ev);

@@ -22,12 +22,18 @@ pub enum OffsetError {
     },
     #[error("reading the offsets topic `{topic}`: {source}")]
     Kafka { topic: String, source: ReaderError },
+    #[error(
+        "the offsets topic `{topic}` exists but the broker did not list it within {waited:?}; \
+         retrying (starting without its offsets would re-snapshot everything)"
+    )]
+    TopicNotVisible { topic: String, waited: Duration },
 }
 
 impl OffsetError {
     pub fn is_transient(&self) -> bool {
         match self {
             OffsetError::Kafka { source, .. } => source.is_transient(),
+            OffsetError::TopicNotVisible { .. } => true,
             _ => false,
         }
     }
@@ -106,6 +112,18 @@ impl FileOffsetStore {
     }
 }
 
+/// What an offsets topic that the broker does not know means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicPresence {
+    /// Siphon just made sure the topic exists (the emitter creates it before reading): "unknown
+    /// topic" is metadata that has not caught up yet, retried until the timeout, then a transient
+    /// error. Never "no offsets": that would silently re-snapshot everything.
+    Ensured,
+    /// Nothing guarantees the topic exists (a read-only look, such as `GET …/offsets`): an unknown
+    /// topic reads as "nothing committed".
+    Unknown,
+}
+
 /// The last committed position of a connector in the Kafka offsets topic. Only records of
 /// committed transactions count: on a broker whose read_committed shows aborted records, an
 /// aborted offset record must never become the resume point.
@@ -114,17 +132,33 @@ pub async fn load_from_kafka(
     topic: &str,
     connector: &str,
     topic_prefix: &str,
+    presence: TopicPresence,
     timeout: Duration,
 ) -> Result<Option<Position>, OffsetError> {
-    let result = match read_committed(bootstrap, topic, timeout).await {
-        Ok(r) => r,
-        // No offsets topic yet: nothing was ever committed.
-        Err(ReaderError::UnknownTopic(_)) => return Ok(None),
-        Err(source) => {
-            return Err(OffsetError::Kafka {
-                topic: topic.to_owned(),
-                source,
-            });
+    let kafka = |source| OffsetError::Kafka {
+        topic: topic.to_owned(),
+        source,
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(50);
+    let result = loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match read_committed(bootstrap, topic, left).await {
+            Ok(r) => break r,
+            Err(ReaderError::UnknownTopic(_)) if presence == TopicPresence::Unknown => {
+                return Ok(None);
+            }
+            Err(ReaderError::UnknownTopic(_)) if left > pause => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(ReaderError::UnknownTopic(_)) => {
+                return Err(OffsetError::TopicNotVisible {
+                    topic: topic.to_owned(),
+                    waited: timeout,
+                });
+            }
+            Err(source) => return Err(kafka(source)),
         }
     };
     let key = offset_key(connector, topic_prefix);

@@ -3,18 +3,16 @@
 //! The server skips, on restart, every transaction whose commit LSN is below the confirmed
 //! flush LSN. Confirming the commit LSN of the newest committed position is therefore safe
 //! even for a partly emitted transaction (its commit LSN is not below itself, so it is sent
-//! again and the reader skips what was already emitted). When nothing is open or in flight,
-//! the server's WAL end can be confirmed, so an idle or filtered database never pins WAL.
-
-/// A stream position as `(commit LSN, LSN inside the transaction)`.
-pub type StreamPoint = (u64, u64);
+//! again and the reader skips what was already emitted). Only when nothing handed over is
+//! still uncommitted, nothing is open and nothing waits to be handed over can the server's
+//! WAL end be confirmed, so an idle or filtered database never pins WAL.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AckInputs {
-    /// Newest position the emitter committed.
-    pub committed: Option<StreamPoint>,
-    /// Newest position handed to the emitter (committed or not).
-    pub sent: Option<StreamPoint>,
+    /// Commit LSN of the newest position the emitter committed.
+    pub committed: Option<u64>,
+    /// Something handed to the emitter (in this session or an earlier one) is not committed.
+    pub in_flight: bool,
     /// A transaction has begun on the stream and not yet committed.
     pub in_transaction: bool,
     /// Events received but not yet handed to the emitter.
@@ -28,15 +26,10 @@ pub struct AckInputs {
 /// The flush LSN to confirm: never lower than `last_acked`.
 pub fn choose_ack(i: &AckInputs) -> u64 {
     let mut ack = i.last_acked;
-    if let Some((commit_lsn, _)) = i.committed {
+    if let Some(commit_lsn) = i.committed {
         ack = ack.max(commit_lsn);
     }
-    let all_committed = match (i.sent, i.committed) {
-        (None, _) => true,
-        (Some(s), Some(c)) => s <= c,
-        (Some(_), None) => false,
-    };
-    if all_committed
+    if !i.in_flight
         && !i.in_transaction
         && !i.pending_events
         && let Some(end) = i.server_wal_end
@@ -52,10 +45,10 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn confirms_the_committed_commit_lsn() {
+    fn confirms_the_committed_commit_lsn_while_a_batch_is_in_flight() {
         let i = AckInputs {
-            committed: Some((100, 100)),
-            sent: Some((200, 200)),
+            committed: Some(100),
+            in_flight: true,
             server_wal_end: Some(300),
             ..Default::default()
         };
@@ -65,8 +58,7 @@ mod tests {
     #[test]
     fn idle_stream_confirms_wal_end() {
         let i = AckInputs {
-            committed: Some((200, 200)),
-            sent: Some((200, 200)),
+            committed: Some(200),
             server_wal_end: Some(300),
             last_acked: 150,
             ..Default::default()
@@ -81,10 +73,22 @@ mod tests {
     }
 
     #[test]
+    fn in_flight_with_nothing_committed_confirms_nothing_new() {
+        // A reconnect after batches were handed over but before any commit: the old
+        // confirmation stands, whatever the server's WAL end.
+        let i = AckInputs {
+            in_flight: true,
+            server_wal_end: Some(900),
+            last_acked: 40,
+            ..Default::default()
+        };
+        assert_eq!(choose_ack(&i), 40);
+    }
+
+    #[test]
     fn open_transaction_or_pending_events_hold_at_committed() {
         let base = AckInputs {
-            committed: Some((200, 200)),
-            sent: Some((200, 200)),
+            committed: Some(200),
             server_wal_end: Some(300),
             ..Default::default()
         };
@@ -98,7 +102,7 @@ mod tests {
                 ..base
             },
             AckInputs {
-                sent: Some((250, 250)),
+                in_flight: true,
                 ..base
             },
         ] {
@@ -106,30 +110,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn partial_transaction_confirms_its_commit_lsn() {
-        let i = AckInputs {
-            committed: Some((500, 420)),
-            sent: Some((500, 480)),
-            ..Default::default()
-        };
-        assert_eq!(choose_ack(&i), 500);
-    }
-
     proptest! {
         #[test]
-        fn never_moves_backwards(
-            c in proptest::option::of((0u64..1000, 0u64..1000)),
-            s in proptest::option::of((0u64..1000, 0u64..1000)),
+        fn never_moves_backwards_nor_past_committed_while_busy(
+            c in proptest::option::of(0u64..1000),
             w in proptest::option::of(0u64..1000),
             last in 0u64..1000,
-            tx: bool, pending: bool,
+            flight: bool, tx: bool, pending: bool,
         ) {
-            let i = AckInputs { committed: c, sent: s, in_transaction: tx, pending_events: pending, server_wal_end: w, last_acked: last };
+            let i = AckInputs { committed: c, in_flight: flight, in_transaction: tx, pending_events: pending, server_wal_end: w, last_acked: last };
             prop_assert!(choose_ack(&i) >= last);
-            // Never past what is committed unless everything is committed and idle.
-            if tx || pending {
-                prop_assert_eq!(choose_ack(&i), last.max(c.map_or(0, |p| p.0)));
+            if flight || tx || pending {
+                prop_assert_eq!(choose_ack(&i), last.max(c.unwrap_or(0)));
             }
         }
     }

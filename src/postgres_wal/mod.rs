@@ -121,6 +121,9 @@ pub async fn run(
     .with_options(SESSION_OPTIONS)
     .with_application_name(format!("siphon-{}", config.name))
     .with_start_lsn(Lsn(resume.as_ref().map_or(0, |p| p.commit_lsn)))
+    // `resume` can be handed over but not committed (a reconnect): report only what the
+    // emitter committed as flushed, or the server would never resend the rest.
+    .with_ack_lsn(Lsn(committed_commit_lsn(&committed)))
     .with_status_interval(std::time::Duration::from_secs(1));
 
     let snapshot_needed = needs_snapshot(config.snapshot_mode, resume.as_ref());
@@ -145,6 +148,8 @@ pub async fn run(
             warn!(slot = %pg.slot_name, "snapshot on an existing slot: changes committed while it runs may be delivered twice");
         }
     }
+
+    observer.started();
 
     if snapshot_needed {
         let snap_sql = setup::connect(db, &dbname).await?;
@@ -174,6 +179,14 @@ pub async fn run(
     let result = streamer.run(&mut client).await;
     client.stop();
     result
+}
+
+/// Commit LSN of the emitter's newest committed position; 0 (confirms nothing) if none.
+pub(super) fn committed_commit_lsn(committed: &watch::Receiver<Option<Position>>) -> u64 {
+    match &*committed.borrow() {
+        Some(Position::Postgres(p)) => p.commit_lsn,
+        _ => 0,
+    }
 }
 
 /// Runs the reader, reconnecting with capped exponential backoff on transient errors (lost

@@ -153,6 +153,7 @@ pub async fn run(
             let position = Position::Postgres(PgPosition {
                 commit_lsn: stream_point,
                 lsn: stream_point,
+                lsn_index: None,
                 snapshot: Some(progress.clone()),
             });
             out.send(ChangeBatch {
@@ -174,11 +175,7 @@ pub async fn run(
         .batch_execute("COMMIT")
         .await
         .map_err(q("snapshot COMMIT"))?;
-    let done = PgPosition {
-        commit_lsn: stream_point,
-        lsn: stream_point,
-        snapshot: None,
-    };
+    let done = PgPosition::after_commit(stream_point);
     // Commit the snapshot's end even when its last tables were empty: otherwise a restart
     // would find the snapshot unfinished and read those tables again in a new snapshot.
     out.send(ChangeBatch {

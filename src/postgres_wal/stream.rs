@@ -26,19 +26,33 @@ struct OpenTx {
     xid: u32,
     commit_lsn: u64,
     commit_ts_us: i64,
-    /// Changes at or before this LSN were emitted before a restart: skip them.
-    skip_through: Option<u64>,
+    /// The committed position inside this transaction (a restart split it): the changes it
+    /// covers were emitted already, skip them.
+    skip_through: Option<PgPosition>,
     /// The whole transaction was committed before: drop it.
     skip_all: bool,
     /// Captured changes so far, counting skipped ones, so the transaction block's orders
     /// stay the same across a restart inside the transaction.
     orders: TxOrders,
+    /// The LSN of the latest change and how many changes of this transaction had it (one WAL
+    /// record can decode into many changes: COPY's multi-insert).
+    lsn_run: (u64, u64),
 }
 
 impl OpenTx {
     /// Debezium's PostgreSQL transaction id: `<xid>:<commit LSN>`.
     fn id(&self) -> String {
         format!("{}:{}", self.xid, self.commit_lsn)
+    }
+
+    /// Counts a change at `lsn`: its 1-based index among this transaction's changes at `lsn`.
+    fn index_at(&mut self, lsn: u64) -> u64 {
+        if self.lsn_run.0 == lsn {
+            self.lsn_run.1 += 1;
+        } else {
+            self.lsn_run = (lsn, 1);
+        }
+        self.lsn_run.1
     }
 }
 
@@ -56,9 +70,12 @@ pub struct Streamer<'a> {
     markers: Vec<TxMarker>,
     batch_started: Option<Instant>,
     /// Position after the last event in `batch`.
-    batch_point: Option<(u64, u64)>,
-    sent: Option<(u64, u64)>,
-    /// A sent batch is not committed yet (see [`Streamer::handover_due`]).
+    batch_point: Option<PgPosition>,
+    /// The newest position handed to the emitter, in this session or an earlier one of the
+    /// same run (a reconnect does not forget what is in flight).
+    sent: Option<Position>,
+    /// A sent batch is not committed yet (see [`Streamer::handover_due`]); while one is,
+    /// nothing beyond the committed position may be confirmed to the server.
     in_flight: bool,
     last_acked: u64,
     last_commit_lsn: Option<u64>,
@@ -75,7 +92,11 @@ impl<'a> Streamer<'a> {
         out: &'a mut BatchSender,
         committed: watch::Receiver<Option<Position>>,
     ) -> Self {
-        let last_acked = resume.as_ref().map_or(0, |p| p.commit_lsn);
+        // Confirm only what is committed: `resume` may be a position that was handed over
+        // but not committed yet (a reconnect resumes after what was sent).
+        let last_acked = super::committed_commit_lsn(&committed);
+        let sent = out.last_sent().cloned();
+        let in_flight = is_in_flight(sent.as_ref(), committed.borrow().as_ref());
         Streamer {
             config,
             db,
@@ -89,8 +110,8 @@ impl<'a> Streamer<'a> {
             markers: Vec::new(),
             batch_started: None,
             batch_point: None,
-            sent: None,
-            in_flight: false,
+            sent,
+            in_flight,
             last_acked,
             last_commit_lsn: None,
             tx: None,
@@ -135,11 +156,7 @@ impl<'a> Streamer<'a> {
         if !self.in_flight {
             return false;
         }
-        let committed = match &*self.committed.borrow() {
-            Some(Position::Postgres(p)) => Some((p.commit_lsn, p.lsn)),
-            _ => None,
-        };
-        self.in_flight = committed.is_none_or(|c| self.sent.is_some_and(|s| c < s));
+        self.in_flight = is_in_flight(self.sent.as_ref(), self.committed.borrow().as_ref());
         !self.in_flight
     }
 
@@ -154,12 +171,12 @@ impl<'a> Streamer<'a> {
 
     fn ack(&mut self, client: &ReplicationClient) {
         let committed = match &*self.committed.borrow() {
-            Some(Position::Postgres(p)) => Some((p.commit_lsn, p.lsn)),
+            Some(Position::Postgres(p)) => Some(p.commit_lsn),
             _ => None,
         };
         let inputs = AckInputs {
             committed,
-            sent: self.sent,
+            in_flight: self.in_flight,
             in_transaction: self.tx.is_some(),
             pending_events: !self.batch.is_empty(),
             server_wal_end: self.wal_end,
@@ -189,7 +206,7 @@ impl<'a> Streamer<'a> {
                     Some(r) if commit_lsn == r.commit_lsn && r.is_transaction_complete() => {
                         (true, None)
                     }
-                    Some(r) if commit_lsn == r.commit_lsn => (false, Some(r.lsn)),
+                    Some(r) if commit_lsn == r.commit_lsn => (false, Some(r.clone())),
                     _ => (false, None),
                 };
                 self.tx = Some(OpenTx {
@@ -199,6 +216,7 @@ impl<'a> Streamer<'a> {
                     skip_through,
                     skip_all,
                     orders: TxOrders::default(),
+                    lsn_run: (0, 0),
                 });
             }
             ReplicationEvent::Commit { lsn, .. } => {
@@ -218,7 +236,7 @@ impl<'a> Streamer<'a> {
                     self.batch_started.get_or_insert_with(Instant::now);
                 }
                 if !self.batch.is_empty() || !self.markers.is_empty() {
-                    self.batch_point = Some((commit_lsn, commit_lsn));
+                    self.batch_point = Some(PgPosition::after_commit(commit_lsn));
                     if self.handover_due() {
                         self.flush().await?;
                     }
@@ -326,6 +344,9 @@ impl<'a> Streamer<'a> {
         if tx.skip_all {
             return Ok(());
         }
+        // Counted before the relation is looked at, so filtered changes count too and the
+        // index of a change does not depend on the connector's filters.
+        let index = tx.index_at(lsn);
         let table = match self.relations.get(rel_id) {
             Some(Some(t)) => t,
             Some(None) => return Ok(()),
@@ -337,7 +358,11 @@ impl<'a> Streamer<'a> {
             }
         };
         let (total_order, table_order) = tx.orders.count(&table.schema.id.to_string());
-        if tx.skip_through.is_some_and(|s| lsn <= s) {
+        if tx
+            .skip_through
+            .as_ref()
+            .is_some_and(|s| s.covers_change(lsn, index))
+        {
             return Ok(());
         }
         let metadata = self.config.provide_transaction_metadata.then(|| TxInfo {
@@ -363,7 +388,12 @@ impl<'a> Streamer<'a> {
         let commit_lsn = tx.commit_lsn;
         self.batch.push(event);
         self.batch_started.get_or_insert_with(Instant::now);
-        self.batch_point = Some((commit_lsn, lsn));
+        self.batch_point = Some(PgPosition {
+            commit_lsn,
+            lsn,
+            lsn_index: Some(index),
+            snapshot: None,
+        });
         // A transaction larger than a batch is split, recording the LSN inside it.
         if self.batch.len() >= self.config.max_batch_size as usize {
             self.flush().await?;
@@ -374,7 +404,7 @@ impl<'a> Streamer<'a> {
     /// Hands the batch to the emitter; waits when the channel is full (backpressure).
     async fn flush(&mut self) -> Result<(), PgError> {
         self.batch_started = None;
-        let Some((commit_lsn, lsn)) = self.batch_point.take() else {
+        let Some(point) = self.batch_point.take() else {
             return Ok(());
         };
         if self.batch.is_empty() && self.markers.is_empty() {
@@ -382,11 +412,7 @@ impl<'a> Streamer<'a> {
         }
         let events = std::mem::take(&mut self.batch);
         let markers = std::mem::take(&mut self.markers);
-        let position = Position::Postgres(PgPosition {
-            commit_lsn,
-            lsn,
-            snapshot: None,
-        });
+        let position = Position::Postgres(point);
         self.out
             .send(ChangeBatch {
                 events,
@@ -395,9 +421,19 @@ impl<'a> Streamer<'a> {
             })
             .await
             .map_err(|_| PgError::DownstreamClosed)?;
-        self.sent = Some((commit_lsn, lsn));
+        self.sent = self.out.last_sent().cloned();
         self.in_flight = true;
         Ok(())
+    }
+}
+
+/// Whether something handed over is not committed yet. Positions of one reader always
+/// compare; if they ever do not, assume it is, which only holds acknowledgements back.
+fn is_in_flight(sent: Option<&Position>, committed: Option<&Position>) -> bool {
+    match (sent, committed) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(s), Some(c)) => s.is_after(c).unwrap_or(true),
     }
 }
 

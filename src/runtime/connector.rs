@@ -13,9 +13,9 @@ use super::meter::meter;
 use super::metrics::ConnectorMetrics;
 use super::status::{ConnectorState, ConnectorStatus};
 use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
-use crate::emitter::{EmitError, run_embedded, run_kafka};
+use crate::emitter::{EmitError, KafkaEmitter, run_embedded};
 use crate::mysql_binlog::{self, MySqlError};
-use crate::offsets::{FileOffsetStore, OffsetError, Position, load_from_kafka};
+use crate::offsets::{FileOffsetStore, OffsetError, Position, TopicPresence, load_from_kafka};
 use crate::postgres_wal::{self, PgError};
 use crate::task::AbortOnDrop;
 
@@ -62,7 +62,9 @@ impl TaskError {
     }
 }
 
-/// The last committed position of the connector, from wherever the service keeps offsets.
+/// The last committed position of the connector, from wherever the service keeps offsets: a
+/// look for the REST API. A task reads its resume point through its opened emitter instead,
+/// after fencing (see [`run_once`]).
 pub async fn committed_position(
     config: &ConnectorConfig,
     service: &ServiceConfig,
@@ -74,6 +76,7 @@ pub async fn committed_position(
                 &k.offsets_topic,
                 &config.name,
                 &config.topic_prefix,
+                TopicPresence::Unknown,
                 Duration::from_secs(30),
             )
             .await
@@ -86,6 +89,11 @@ pub async fn committed_position(
 struct StatusObserver(Arc<Mutex<ConnectorStatus>>, Arc<ConnectorMetrics>);
 
 impl crate::runtime::ReaderObserver for StatusObserver {
+    // RUNNING only from here: a user who writes once the status says RUNNING must see the
+    // write as a change event, so the slot (or binlog position) must exist by then.
+    fn started(&self) {
+        self.streaming();
+    }
     fn streaming(&self) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
             ConnectorStatus::new(ConnectorState::Running);
@@ -110,7 +118,17 @@ async fn run_once(
     if config.class == ConnectorClass::MongoDb {
         return Err(TaskError::ReaderUnavailable(config.class.name()));
     }
-    let resume = committed_position(config, service).await?;
+    // Fence first, then read: a zombie producer of this connector (a halted task that did not
+    // stop, a second process) could otherwise commit after the offset is read, and its batch
+    // would be emitted twice. Opening the producer also settles a commit of unknown outcome.
+    let kafka = match &service.kafka {
+        Some(k) => Some(KafkaEmitter::open(config, service, k).await?),
+        None => None,
+    };
+    let resume = match &kafka {
+        Some(emitter) => emitter.committed_position(config).await?,
+        None => FileOffsetStore::new(&service.data_dir).load(&config.name)?,
+    };
     info!(position = ?resume, "starting from the committed position");
     // The queue bound, in batches, is the backpressure between reader and emitter.
     let depth = (config.max_queue_size / config.max_batch_size).max(2) as usize;
@@ -144,8 +162,8 @@ async fn run_once(
         .in_current_span(),
     );
     let emitter = async {
-        match &service.kafka {
-            Some(kafka) => run_kafka(config, service, kafka, rx, commit_tx).await,
+        match kafka {
+            Some(emitter) => emitter.run(config, rx, commit_tx).await,
             None => run_embedded(config, service, rx, commit_tx).await,
         }
     };
@@ -190,7 +208,7 @@ pub async fn supervise(
         let set = |s: ConnectorStatus| *status.lock().unwrap_or_else(PoisonError::into_inner) = s;
         let mut attempt = 0u32;
         loop {
-            set(ConnectorStatus::new(ConnectorState::Running));
+            // The status stays UNASSIGNED (or RESTARTING) until the reader reports `started`.
             let result = run_once(&config, &service, &status, &metrics, &mut stop).await;
             if *stop.borrow() {
                 set(ConnectorStatus::new(ConnectorState::Stopped));

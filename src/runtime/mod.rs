@@ -7,6 +7,7 @@
 mod backoff;
 mod channel;
 mod connector;
+mod data_dir_lock;
 mod meter;
 pub mod metrics;
 mod observer;
@@ -28,6 +29,7 @@ use tracing::{error, info, warn};
 pub use backoff::backoff_delay;
 pub use channel::{BatchSender, Closed};
 pub use connector::{TaskError, committed_position};
+pub use data_dir_lock::{DataDirLock, LockError};
 pub use metrics::{ConnectorMetrics, MetricsSnapshot};
 pub use observer::{NoObserver, ReaderObserver};
 pub use offsets_ops::{OffsetsView, PartitionOffset};
@@ -70,6 +72,8 @@ pub enum RuntimeError {
     Offsets(#[from] OffsetError),
     #[error("writing the offsets: {0}")]
     OffsetsWrite(String),
+    #[error(transparent)]
+    DataDir(#[from] LockError),
 }
 
 /// Validates a connector map as the REST API receives it: `${env:NAME}` references resolved,
@@ -162,6 +166,8 @@ pub struct Runtime {
     ops: tokio::sync::Mutex<()>,
     entries: Mutex<BTreeMap<String, Entry>>,
     closing: AtomicBool,
+    /// Embedded mode: this process owns the data directory (see `data_dir_lock`).
+    data_dir_lock: Option<DataDirLock>,
 }
 
 impl Runtime {
@@ -173,6 +179,7 @@ impl Runtime {
             ops: tokio::sync::Mutex::new(()),
             entries: Mutex::new(BTreeMap::new()),
             closing: AtomicBool::new(false),
+            data_dir_lock: None,
         }
     }
 
@@ -183,7 +190,10 @@ impl Runtime {
         service: ServiceConfig,
         from_file: Vec<ConnectorConfig>,
     ) -> Result<Self, RuntimeError> {
-        let rt = Runtime::new(service);
+        let mut rt = Runtime::new(service);
+        if rt.service.kafka.is_none() {
+            rt.data_dir_lock = Some(DataDirLock::acquire(&rt.service.data_dir)?);
+        }
         let mut attempt = 0;
         let stored = loop {
             match rt.store.load().await {

@@ -1,9 +1,12 @@
-//! What a reader tells the runtime about its connection, so the status shows RUNNING while
-//! it streams and RESTARTING (with the error as trace) while it reconnects.
+//! What a reader tells the runtime about its connection, so the status shows RUNNING once
+//! changes are being captured and RESTARTING (with the error as trace) while it reconnects.
 
 use std::fmt::Display;
 
 pub trait ReaderObserver: Sync {
+    /// The start point is fixed (the slot exists, the binlog position is taken): every change
+    /// committed from now on will be captured, as an event of the stream or in the snapshot.
+    fn started(&self) {}
     fn streaming(&self) {}
     fn retrying(&self, _error: &dyn Display) {}
 }

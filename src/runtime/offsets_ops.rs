@@ -1,7 +1,7 @@
 //! KIP-875 offsets of a connector: read them, and alter or reset them while it is STOPPED.
 //! Embedded mode keeps them in the offsets file; with Kafka they are records of the offsets
-//! topic, written in a transaction of the connector's own transactional id (`siphon-<name>`),
-//! which also fences any zombie producer of the connector.
+//! topic, written in a transaction of the connector's own transactional id
+//! (`<service.group_id>-<name>`), which also fences any zombie producer of the connector.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -140,7 +140,7 @@ impl Runtime {
             |e: crate::emitter::kafka::KafkaSinkError| RuntimeError::OffsetsWrite(e.to_string());
         let mut sink = KafkaSink::connect(
             &kafka.bootstrap_servers,
-            &format!("siphon-{}", config.name),
+            &self.service.transactional_id(&config.name),
             &kafka.producer,
             kafka.topic_partitions,
             kafka.topic_replication_factor,

@@ -10,6 +10,7 @@
 //! A server that cannot be reached fails the test: nothing is skipped silently.
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod consume;
 pub mod process;
 pub mod replay;
