@@ -22,7 +22,8 @@
 # binlog_row_metadata=MINIMAL). It is only started when named.
 #
 # Knobs: SIPHON_START_TIMEOUT (readiness timeout per server, s, default 60),
-# SIPHON_PG_BIN (PostgreSQL bin dir), SIPHON_TANSU_BIN, SIPHON_RIVVEN_SCHEMA_BIN.
+# SIPHON_PG_BIN (PostgreSQL bin dir), SIPHON_TANSU_BIN, SIPHON_RIVVEN_SCHEMA_BIN,
+# SIPHON_PORT (the port of the one server named, e.g. to restart it where it was).
 set -euo pipefail
 umask 022
 
@@ -178,7 +179,7 @@ host    replication  all   127.0.0.1/32  trust
 EOF
         [[ -n $run_as ]] && chown "$run_as": "$data/pg_hba.conf"
     fi
-    port="$(free_port)"
+    port="${SIPHON_PORT:-$(free_port)}"
     t0="$(now_us)"
     # Settings on the command line (not in postgresql.conf) so an existing data
     # dir always gets the current ones. fsync=off: the data is throwaway.
@@ -233,7 +234,7 @@ start_mariadb_instance() {
             fail_start "$name" "mariadb-install-db failed"
         fi
     fi
-    port="$(free_port)"
+    port="${SIPHON_PORT:-$(free_port)}"
     t0="$(now_us)"
     # utf8mb4 matches Debian's packaged default, which --no-defaults would
     # otherwise drop (10.11's built-in is latin1).
@@ -321,7 +322,7 @@ start_kafka() {
     dir="$(server_dir kafka)"
     mkdir -p "$dir"
     bin="$(tansu_bin)"
-    port="$(free_port)"
+    port="${SIPHON_PORT:-$(free_port)}"
     t0="$(now_us)"
     # Tansu also reads these from the environment; make sure a stray one
     # (e.g. SCHEMA_REGISTRY, which turns on validation) cannot change the broker.
@@ -361,7 +362,7 @@ start_registry() {
     mkdir -p "$dir"
     bin="$(rivven_bin)"
     command -v curl >/dev/null || die "curl not found (run scripts/install-deps.sh)"
-    port="$(free_port)"
+    port="${SIPHON_PORT:-$(free_port)}"
     t0="$(now_us)"
     # NO_COLOR: keep ANSI colour codes out of the log file.
     launch registry "" env NO_COLOR=1 "$bin" serve --host 127.0.0.1 --port "$port"

@@ -46,6 +46,18 @@ impl SiphonProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().is_ok_and(|s| s.success())
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill(); // SIGKILL on Unix
         let _ = self.child.wait();
@@ -56,4 +68,117 @@ impl Drop for SiphonProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A `siphon run` with Kafka and the registry, its REST API on a free port, topics of the
+/// service (offsets, configs) named after `tag` so no other test's siphon shares them.
+pub struct ApiSiphon {
+    pub process: SiphonProcess,
+    pub url: String,
+    pub dir: PathBuf,
+    service: String,
+    bind: String,
+    env: Vec<(String, String)>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The `[service]` TOML of a Kafka-mode siphon whose service topics are `<tag>-offsets` and
+/// `<tag>-configs`.
+pub fn kafka_service(bootstrap: &str, registry: &str, tag: &str) -> String {
+    format!(
+        "[service]\nschema_registry_url = \"{registry}\"\n[service.kafka]\n\
+         bootstrap_servers = \"{bootstrap}\"\noffsets_topic = \"{tag}-offsets\"\n\
+         configs_topic = \"{tag}-configs\"\n"
+    )
+}
+
+impl ApiSiphon {
+    /// Starts siphon on `config` (service and connectors TOML) and waits for its API.
+    pub async fn start(dir: &Path, config: &str, env: &[(&str, &str)]) -> ApiSiphon {
+        let bind = format!("127.0.0.1:{}", free_port());
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut s = ApiSiphon {
+            process: spawn(dir, config, &bind, &env),
+            url: format!("http://{bind}"),
+            dir: dir.to_owned(),
+            service: config.to_owned(),
+            bind,
+            env,
+        };
+        s.wait_api().await;
+        s
+    }
+
+    async fn wait_api(&mut self) {
+        let url = self.url.clone();
+        super::wait_for("the REST API", std::time::Duration::from_secs(60), || {
+            let url = url.clone();
+            async move { reqwest::get(&url).await.ok().filter(|r| r.status() == 200) }
+        })
+        .await;
+    }
+
+    /// SIGKILLs the process and starts it again on the same config and port.
+    pub async fn kill_and_restart(&mut self) {
+        self.process.kill();
+        self.process = spawn(&self.dir, &self.service, &self.bind, &self.env);
+        self.wait_api().await;
+    }
+
+    /// `connector.state` of the status, if the connector is known.
+    pub async fn state(&self, name: &str) -> Option<String> {
+        let v: serde_json::Value = reqwest::get(format!("{}/connectors/{name}/status", self.url))
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        v["connector"]["state"].as_str().map(str::to_owned)
+    }
+
+    /// The status's trace, if any.
+    pub async fn trace(&self, name: &str) -> Option<String> {
+        let v: serde_json::Value = reqwest::get(format!("{}/connectors/{name}/status", self.url))
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        v["connector"]["trace"].as_str().map(str::to_owned)
+    }
+
+    pub async fn wait_state(&self, name: &str, state: &str) {
+        super::wait_for(
+            &format!("{name} {state}"),
+            std::time::Duration::from_secs(90),
+            || async { (self.state(name).await.as_deref() == Some(state)).then_some(()) },
+        )
+        .await;
+    }
+
+    /// `PUT /connectors/{name}/{verb}` (pause, resume, stop), expecting success.
+    pub async fn put(&self, name: &str, verb: &str) {
+        let r = reqwest::Client::new()
+            .put(format!("{}/connectors/{name}/{verb}", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{verb}: {}", r.status());
+    }
+}
+
+fn spawn(dir: &Path, config: &str, bind: &str, env: &[(String, String)]) -> SiphonProcess {
+    let mut all: Vec<(&str, &str)> = vec![("SIPHON_API_BIND", bind)];
+    all.extend(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    SiphonProcess::start(dir, config, &all)
 }

@@ -1,0 +1,161 @@
+//! Hole 1 of the exactly-once issue: PostgreSQL decodes one multi-insert WAL record (what
+//! `COPY` writes, one per heap page) into many changes with the same LSN, so a resume inside
+//! such a group must know how many of them were emitted. A COPY of 20,000 rows in one
+//! transaction, split into batches of 333, is resumed inside the transaction by a
+//! pause/resume, a walsender kill and a SIGKILL; then a second COPY with the resumes at
+//! other points. Every row must reach the topic exactly once.
+//!
+//! Commits are slowed (`SIPHON_FAULT_SLOW`) so that each resume lands while the transaction
+//! is partly committed; the test asserts it did.
+
+mod common;
+mod pg;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::audit::{assert_exactly, ops_by_key, settled_records};
+use common::process::{ApiSiphon, kafka_service};
+use common::{Server, server, wait_for};
+use pg::TestDb;
+use siphon::offsets::Position;
+use siphon::offsets::committed_reader::read_committed;
+
+const ROWS: i64 = 20_000;
+
+#[derive(Debug, Clone, Copy)]
+enum Resume {
+    PauseResume,
+    KillWalsender,
+    SigKill,
+}
+
+async fn committed_count(bootstrap: &str, topic: &str) -> usize {
+    match read_committed(bootstrap, topic, Duration::from_secs(30)).await {
+        Ok(r) => r.records().count(),
+        Err(_) => 0,
+    }
+}
+
+#[tokio::test]
+async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
+    let db = TestDb::create().await;
+    let sql = db.client().await;
+    sql.batch_execute("CREATE TABLE rows (id bigint PRIMARY KEY, v bigint NOT NULL DEFAULT 0)")
+        .await
+        .unwrap();
+    let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}{}",
+        kafka_service(&bootstrap, &registry, &db.name),
+        db.connector_toml(
+            &db.name,
+            "\"max.batch.size\" = 333\n\"max.queue.size\" = 1000"
+        )
+    );
+    let mut siphon = ApiSiphon::start(
+        dir.path(),
+        &config,
+        &[("SIPHON_FAULT_SLOW", "before_commit:120")],
+    )
+    .await;
+    siphon.wait_state(&db.name, "RUNNING").await;
+    let topic = format!("{}.public.rows", db.name);
+
+    let rounds: [[(i64, Resume); 3]; 2] = [
+        [
+            (3_000, Resume::PauseResume),
+            (9_000, Resume::KillWalsender),
+            (15_000, Resume::SigKill),
+        ],
+        [
+            (1_000, Resume::SigKill),
+            (6_000, Resume::PauseResume),
+            (17_000, Resume::KillWalsender),
+        ],
+    ];
+    let mut expected = BTreeMap::new();
+    for (round, resumes) in rounds.iter().enumerate() {
+        let first = round as i64 * ROWS + 1;
+        let base = (round as i64 * ROWS) as usize;
+        // Server-side COPY: one transaction of multi-insert records.
+        sql.batch_execute(&format!(
+            "COPY rows (id) FROM PROGRAM 'seq {first} {}'",
+            first + ROWS - 1
+        ))
+        .await
+        .unwrap();
+        for id in first..first + ROWS {
+            expected.insert(id, "c".to_owned());
+        }
+        for (at, resume) in resumes {
+            let target = base + *at as usize;
+            let seen = wait_for(
+                &format!("{target} records before {resume:?}"),
+                Duration::from_secs(120),
+                || async {
+                    let n = committed_count(&bootstrap, &topic).await;
+                    (n >= target).then_some(n)
+                },
+            )
+            .await;
+            assert!(
+                seen < base + ROWS as usize,
+                "{resume:?} must land inside the COPY's transaction: {seen} of {} committed",
+                base + ROWS as usize
+            );
+            match resume {
+                Resume::PauseResume => {
+                    siphon.put(&db.name, "pause").await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    siphon.put(&db.name, "resume").await;
+                }
+                Resume::KillWalsender => assert!(db.kill_walsender().await, "no walsender"),
+                Resume::SigKill => siphon.kill_and_restart().await,
+            }
+        }
+        let want = base + ROWS as usize;
+        let records = settled_records(
+            &bootstrap,
+            &registry,
+            &topic,
+            want,
+            Duration::from_secs(180),
+        )
+        .await;
+        assert_exactly(&ops_by_key(&records), &expected);
+    }
+
+    // The offsets only moved forward, and some of them are inside a multi-insert group.
+    let offsets = read_committed(
+        &bootstrap,
+        &format!("{}-offsets", db.name),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let positions: Vec<Position> = offsets
+        .records()
+        .filter_map(|r| r.value.as_deref())
+        .map(|v| Position::from_json(v).unwrap())
+        .collect();
+    for w in positions.windows(2) {
+        assert!(
+            w[0].try_cmp(&w[1]).unwrap().is_lt(),
+            "{:?} then {:?}",
+            w[0],
+            w[1]
+        );
+    }
+    let inside_a_group = positions
+        .iter()
+        .filter(|p| matches!(p, Position::Postgres(p) if p.lsn_index.is_some_and(|i| i > 1)))
+        .count();
+    assert!(
+        inside_a_group > 10,
+        "batch boundaries fall inside multi-insert groups: {inside_a_group}"
+    );
+    drop(siphon);
+    db.drop().await;
+}
