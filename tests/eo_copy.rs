@@ -25,7 +25,7 @@ const ROWS: i64 = 20_000;
 
 #[derive(Debug, Clone, Copy)]
 enum Resume {
-    PauseResume,
+    PauseThenResume,
     KillWalsender,
     SigKill,
 }
@@ -65,13 +65,13 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
 
     let rounds: [[(i64, Resume); 3]; 2] = [
         [
-            (3_000, Resume::PauseResume),
+            (3_000, Resume::PauseThenResume),
             (9_000, Resume::KillWalsender),
             (15_000, Resume::SigKill),
         ],
         [
             (1_000, Resume::SigKill),
-            (6_000, Resume::PauseResume),
+            (6_000, Resume::PauseThenResume),
             (17_000, Resume::KillWalsender),
         ],
     ];
@@ -106,7 +106,7 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
                 base + ROWS as usize
             );
             match resume {
-                Resume::PauseResume => {
+                Resume::PauseThenResume => {
                     siphon.put(&db.name, "pause").await;
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     siphon.put(&db.name, "resume").await;
