@@ -24,8 +24,8 @@ use siphon::offsets::committed_reader::read_committed;
 const ROWS: i64 = 20_000;
 
 #[derive(Debug, Clone, Copy)]
-enum Resume {
-    PauseThenResume,
+enum Cut {
+    Pause,
     KillWalsender,
     SigKill,
 }
@@ -63,16 +63,16 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
     siphon.wait_state(&db.name, "RUNNING").await;
     let topic = format!("{}.public.rows", db.name);
 
-    let rounds: [[(i64, Resume); 3]; 2] = [
+    let rounds: [[(i64, Cut); 3]; 2] = [
         [
-            (3_000, Resume::PauseThenResume),
-            (9_000, Resume::KillWalsender),
-            (15_000, Resume::SigKill),
+            (3_000, Cut::Pause),
+            (9_000, Cut::KillWalsender),
+            (15_000, Cut::SigKill),
         ],
         [
-            (1_000, Resume::SigKill),
-            (6_000, Resume::PauseThenResume),
-            (17_000, Resume::KillWalsender),
+            (1_000, Cut::SigKill),
+            (6_000, Cut::Pause),
+            (17_000, Cut::KillWalsender),
         ],
     ];
     let mut expected = BTreeMap::new();
@@ -106,13 +106,13 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
                 base + ROWS as usize
             );
             match resume {
-                Resume::PauseThenResume => {
+                Cut::Pause => {
                     siphon.put(&db.name, "pause").await;
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     siphon.put(&db.name, "resume").await;
                 }
-                Resume::KillWalsender => assert!(db.kill_walsender().await, "no walsender"),
-                Resume::SigKill => siphon.kill_and_restart().await,
+                Cut::KillWalsender => assert!(db.kill_walsender().await, "no walsender"),
+                Cut::SigKill => siphon.kill_and_restart().await,
             }
         }
         let want = base + ROWS as usize;
