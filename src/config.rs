@@ -599,6 +599,39 @@ mod tests {
     }
 
     #[test]
+    fn transactional_ids_are_per_deployment_and_cannot_be_overridden() {
+        let mut s = ServiceConfig::default();
+        assert_eq!(s.transactional_id("inv"), "siphon-inv");
+        s.apply_env(env(&[
+            ("SIPHON_GROUP_ID", "eu-prod"),
+            ("SIPHON_KAFKA_BOOTSTRAP", "k:9092"),
+            ("SIPHON_SCHEMA_REGISTRY_URL", "http://r:8081"),
+        ]))
+        .unwrap();
+        assert_eq!(s.transactional_id("inv"), "eu-prod-inv");
+        s.validate().unwrap();
+        let kafka = s.kafka.as_mut().unwrap();
+        kafka
+            .producer
+            .insert("transactional.id".into(), "mine".into());
+        kafka
+            .producer
+            .insert("enable.idempotence".into(), "false".into());
+        kafka.producer.insert("linger.ms".into(), "20".into());
+        let err = s.validate().unwrap_err();
+        assert_eq!(
+            err.keys(),
+            [
+                "service.kafka.producer.enable.idempotence",
+                "service.kafka.producer.transactional.id",
+            ]
+        );
+        s.kafka.as_mut().unwrap().producer.clear();
+        s.group_id = "two words".into();
+        assert_eq!(s.validate().unwrap_err().keys(), ["service.group_id"]);
+    }
+
+    #[test]
     fn service_problems_are_all_reported() {
         let cfg = FileConfig::parse(
             r#"

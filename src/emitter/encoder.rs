@@ -235,5 +235,6 @@ fn encode_one(
         topic: entry.topic.clone(),
         key,
         value,
+        headers: Vec::new(),
     })
 }

@@ -63,6 +63,7 @@ impl FixedTopic {
             topic: self.topic.clone(),
             key: Some(self.encode(&self.key, key)?),
             value: Some(self.encode(&self.value, value)?),
+            headers: Vec::new(),
         })
     }
 }

@@ -8,6 +8,7 @@ use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use super::fault;
@@ -19,6 +20,8 @@ pub struct OutRecord {
     pub key: Option<Vec<u8>>,
     /// `None`: a tombstone.
     pub value: Option<Vec<u8>>,
+    /// Record headers (the offset record says which instance wrote it).
+    pub headers: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +212,7 @@ impl KafkaSink {
             .begin_transaction()
             .map_err(|e| classify(id, "begin_transaction", e))?;
         if let Err(e) = self.produce_all(records, offset).await {
+            let e = self.fenced_or(e);
             if !matches!(
                 e,
                 KafkaSinkError::Fenced { .. } | KafkaSinkError::Fatal { .. }
@@ -222,7 +226,7 @@ impl KafkaSink {
         let p = self.producer.clone();
         match tokio::task::spawn_blocking(move || p.commit_transaction(TXN_TIMEOUT)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => match classify(id, "commit_transaction", e) {
+            Ok(Err(e)) => match self.fenced_or(classify(id, "commit_transaction", e)) {
                 KafkaSinkError::Transient { source, .. } => Err(KafkaSinkError::CommitUnknown {
                     reason: source.to_string(),
                 }),
@@ -231,6 +235,19 @@ impl KafkaSink {
             Err(join) => Err(KafkaSinkError::CommitUnknown {
                 reason: join.to_string(),
             }),
+        }
+    }
+
+    /// A fence can surface as a purged delivery or a timed-out request, which look transient;
+    /// the producer's fatal error says what really happened. Restarting after a fence would
+    /// fence the new owner back, so it must not pass for transient.
+    fn fenced_or(&self, e: KafkaSinkError) -> KafkaSinkError {
+        match self.producer.client().fatal_error() {
+            Some((code, _)) if is_fenced(Some(code)) => KafkaSinkError::Fenced {
+                id: self.transactional_id.clone(),
+                source: KafkaError::MessageProduction(code),
+            },
+            _ => e,
         }
     }
 
@@ -259,6 +276,16 @@ impl KafkaSink {
             }
             if let Some(v) = &r.value {
                 rec = rec.payload(v.as_slice());
+            }
+            if !r.headers.is_empty() {
+                let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
+                for (k, v) in &r.headers {
+                    headers = headers.insert(Header {
+                        key: k,
+                        value: Some(v.as_slice()),
+                    });
+                }
+                rec = rec.headers(headers);
             }
             // Enqueue without waiting per record; back off while the local queue is full.
             let mut rec = rec;

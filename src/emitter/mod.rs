@@ -12,10 +12,12 @@ mod fixed_topic;
 pub mod heartbeat;
 pub mod json;
 pub mod kafka;
+mod owner;
 mod pipeline;
 pub mod records;
 pub mod registry;
 pub mod txmeta;
 
 pub use encoder::{Encoder, EncoderError, avro_options};
+pub use owner::{OWNER_HEADER, current_owner, instance_id};
 pub use pipeline::{EmitError, KafkaEmitter, run_embedded};

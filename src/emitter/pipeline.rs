@@ -15,6 +15,7 @@ use super::encoder::{Encoder, EncoderError, avro_options};
 use super::heartbeat::Heartbeat;
 use super::json::to_json;
 use super::kafka::{KafkaSink, KafkaSinkError, OutRecord};
+use super::owner::{OWNER_HEADER, instance_id};
 use super::records::{Planned, plan};
 use super::registry::Registry;
 use super::txmeta::{TxTopic, marker_json, transaction_topic};
@@ -87,6 +88,8 @@ pub struct KafkaEmitter {
     tx_topic: Option<TxTopic>,
     bootstrap: String,
     offsets_topic: String,
+    /// This instance, in the header of every offset record it writes (see `owner`).
+    instance: String,
 }
 
 impl KafkaEmitter {
@@ -134,6 +137,7 @@ impl KafkaEmitter {
             tx_topic,
             bootstrap: kafka.bootstrap_servers.clone(),
             offsets_topic: kafka.offsets_topic.clone(),
+            instance: instance_id(service),
         })
     }
 
@@ -153,6 +157,20 @@ impl KafkaEmitter {
             Duration::from_secs(30),
         )
         .await
+    }
+
+    /// Re-commits the committed position under this instance's name (a tombstone, which reads
+    /// as "no position", when nothing was committed yet), so an instance this one fenced can
+    /// tell who took over.
+    pub async fn claim(
+        &self,
+        config: &ConnectorConfig,
+        position: Option<&Position>,
+    ) -> Result<(), EmitError> {
+        let key = offset_key(&config.name, &config.topic_prefix);
+        let record = offset_record(&self.offsets_topic, &key, &self.instance, position);
+        self.sink.write_transaction(&[], Some(&record)).await?;
+        Ok(())
     }
 
     /// Writes batches to Kafka, each in one transaction with its offset record, until the
@@ -176,6 +194,7 @@ impl KafkaEmitter {
             produce_stage(
                 self.offsets_topic,
                 offset_key(&config.name, &config.topic_prefix),
+                self.instance,
                 self.sink,
                 jobs_rx,
                 committed,
@@ -248,18 +267,31 @@ async fn encode_stage(
     }
 }
 
+/// The offset record of a position, naming the instance that writes it.
+fn offset_record(
+    topic: &str,
+    key: &[u8],
+    instance: &str,
+    position: Option<&Position>,
+) -> OutRecord {
+    OutRecord {
+        topic: topic.to_owned(),
+        key: Some(key.to_vec()),
+        value: position.map(Position::to_json),
+        headers: vec![(OWNER_HEADER.to_owned(), instance.as_bytes().to_vec())],
+    }
+}
+
 async fn produce_stage(
     offsets_topic: String,
     key: Vec<u8>,
+    instance: String,
     mut sink: KafkaSink,
     mut jobs: mpsc::Receiver<Job>,
     committed: watch::Sender<Option<Position>>,
 ) -> Result<(), EmitError> {
-    let offset_record = |position: &Position| OutRecord {
-        topic: offsets_topic.clone(),
-        key: Some(key.clone()),
-        value: Some(position.to_json()),
-    };
+    let offset_record =
+        |position: &Position| offset_record(&offsets_topic, &key, &instance, Some(position));
     while let Some(job) = jobs.recv().await {
         match job {
             Job::Heartbeat(record) => {

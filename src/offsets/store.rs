@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::committed_reader::{ReaderError, read_committed};
+use super::committed_reader::{CommittedRecord, ReaderError, read_committed};
 use super::position::Position;
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +135,31 @@ pub async fn load_from_kafka(
     presence: TopicPresence,
     timeout: Duration,
 ) -> Result<Option<Position>, OffsetError> {
+    let last =
+        latest_offset_record(bootstrap, topic, connector, topic_prefix, presence, timeout).await?;
+    match last.and_then(|r| r.value) {
+        // A null value (tombstone) is a reset.
+        None => Ok(None),
+        Some(value) => {
+            Position::from_json(&value)
+                .map(Some)
+                .map_err(|source| OffsetError::Corrupt {
+                    connector: connector.to_owned(),
+                    source,
+                })
+        }
+    }
+}
+
+/// The connector's newest committed offset record (its value and headers), if any.
+pub async fn latest_offset_record(
+    bootstrap: &str,
+    topic: &str,
+    connector: &str,
+    topic_prefix: &str,
+    presence: TopicPresence,
+    timeout: Duration,
+) -> Result<Option<CommittedRecord>, OffsetError> {
     let kafka = |source| OffsetError::Kafka {
         topic: topic.to_owned(),
         source,
@@ -162,23 +187,11 @@ pub async fn load_from_kafka(
         }
     };
     let key = offset_key(connector, topic_prefix);
-    let last = result
+    Ok(result
         .records()
         .filter(|r| r.key.as_deref() == Some(key.as_slice()))
         .max_by_key(|r| r.offset)
-        .cloned();
-    match last.and_then(|r| r.value) {
-        // A null value (tombstone) is a reset.
-        None => Ok(None),
-        Some(value) => {
-            Position::from_json(&value)
-                .map(Some)
-                .map_err(|source| OffsetError::Corrupt {
-                    connector: connector.to_owned(),
-                    source,
-                })
-        }
-    }
+        .cloned())
 }
 
 #[cfg(test)]

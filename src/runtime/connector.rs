@@ -13,7 +13,8 @@ use super::meter::meter;
 use super::metrics::ConnectorMetrics;
 use super::status::{ConnectorState, ConnectorStatus};
 use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
-use crate::emitter::{EmitError, KafkaEmitter, run_embedded};
+use crate::emitter::kafka::KafkaSinkError;
+use crate::emitter::{EmitError, KafkaEmitter, current_owner, run_embedded};
 use crate::mysql_binlog::{self, MySqlError};
 use crate::offsets::{FileOffsetStore, OffsetError, Position, TopicPresence, load_from_kafka};
 use crate::postgres_wal::{self, PgError};
@@ -31,6 +32,16 @@ pub enum TaskError {
     Offsets(#[from] OffsetError),
     #[error("no {0} reader in this build of siphon yet")]
     ReaderUnavailable(&'static str),
+    /// Another instance opened a producer with this connector's transactional id.
+    #[error(
+        "connector `{connector}` was taken over by another siphon instance ({owner}): its producer \
+         with transactional id `{id}` fenced this one, which stopped without writing anything more"
+    )]
+    FencedBy {
+        connector: String,
+        id: String,
+        owner: String,
+    },
 }
 
 impl TaskError {
@@ -40,7 +51,7 @@ impl TaskError {
             TaskError::MySql(e) => e.is_transient(),
             TaskError::Emit(e) => e.is_transient(),
             TaskError::Offsets(e) => e.is_transient(),
-            TaskError::ReaderUnavailable(_) => false,
+            TaskError::ReaderUnavailable(_) | TaskError::FencedBy { .. } => false,
         }
     }
 
@@ -52,7 +63,11 @@ impl TaskError {
             }
             TaskError::Emit(EmitError::Kafka(crate::emitter::kafka::KafkaSinkError::Fenced {
                 ..
-            })) => "another siphon instance runs this connector; stop one of them",
+            }))
+            | TaskError::FencedBy { .. } => {
+                "another siphon instance runs this connector: stop one of them, or give each \
+                 deployment its own service.group_id"
+            }
             TaskError::Emit(_) => {
                 "check the broker, the schema registry and the connector's topics"
             }
@@ -114,9 +129,23 @@ async fn run_once(
     status: &Arc<Mutex<ConnectorStatus>>,
     metrics: &Arc<ConnectorMetrics>,
     stop: &mut watch::Receiver<bool>,
+    claimed: &mut bool,
 ) -> Result<(), TaskError> {
     if config.class == ConnectorClass::MongoDb {
         return Err(TaskError::ReaderUnavailable(config.class.name()));
+    }
+    // A restart of a task that owned the connector: if another instance claimed it since, this
+    // one was fenced (however the fence surfaced: the broker may just drop the connection).
+    // Taking it back would fence the new owner in turn, and the two would take turns forever.
+    if *claimed
+        && let Some(kafka) = &service.kafka
+        && let Some(owner) = current_owner(config, service, kafka, Duration::ZERO).await
+    {
+        return Err(TaskError::FencedBy {
+            connector: config.name.clone(),
+            id: service.transactional_id(&config.name),
+            owner,
+        });
     }
     // Fence first, then read: a zombie producer of this connector (a halted task that did not
     // stop, a second process) could otherwise commit after the offset is read, and its batch
@@ -126,7 +155,12 @@ async fn run_once(
         None => None,
     };
     let resume = match &kafka {
-        Some(emitter) => emitter.committed_position(config).await?,
+        Some(emitter) => {
+            let resume = emitter.committed_position(config).await?;
+            emitter.claim(config, resume.as_ref()).await?;
+            *claimed = true;
+            resume
+        }
         None => FileOffsetStore::new(&service.data_dir).load(&config.name)?,
     };
     info!(position = ?resume, "starting from the committed position");
@@ -176,7 +210,7 @@ async fn run_once(
                 // in flight) or on its own error.
                 if let Err(e) = result {
                     reader.abort();
-                    return Err(e.into());
+                    return Err(fenced_by(config, service, e).await);
                 }
                 return match (&mut reader).await {
                     Ok(Ok(())) => Ok(()),
@@ -195,6 +229,23 @@ async fn run_once(
     }
 }
 
+/// A fenced emitter's error, naming the instance that took the connector over when the
+/// offsets topic says (see `emitter::owner`).
+async fn fenced_by(config: &ConnectorConfig, service: &ServiceConfig, e: EmitError) -> TaskError {
+    let (EmitError::Kafka(KafkaSinkError::Fenced { id, .. }), Some(kafka)) = (&e, &service.kafka)
+    else {
+        return e.into();
+    };
+    match current_owner(config, service, kafka, Duration::from_secs(5)).await {
+        Some(owner) => TaskError::FencedBy {
+            connector: config.name.clone(),
+            id: id.clone(),
+            owner,
+        },
+        None => e.into(),
+    }
+}
+
 /// Runs a connector until `stop` says so or it fails definitively, keeping `status` current.
 pub async fn supervise(
     config: Arc<ConnectorConfig>,
@@ -207,9 +258,11 @@ pub async fn supervise(
     async move {
         let set = |s: ConnectorStatus| *status.lock().unwrap_or_else(PoisonError::into_inner) = s;
         let mut attempt = 0u32;
+        // Whether an earlier attempt of this task owned the connector (see `run_once`).
+        let mut claimed = false;
         loop {
             // The status stays UNASSIGNED (or RESTARTING) until the reader reports `started`.
-            let result = run_once(&config, &service, &status, &metrics, &mut stop).await;
+            let result = run_once(&config, &service, &status, &metrics, &mut stop, &mut claimed).await;
             if *stop.borrow() {
                 set(ConnectorStatus::new(ConnectorState::Stopped));
                 info!("connector stopped");

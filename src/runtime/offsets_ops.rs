@@ -11,6 +11,7 @@ use super::connector::committed_position;
 use super::{Runtime, RuntimeError, TargetState};
 use crate::config::{ConnectorClass, ConnectorConfig};
 use crate::emitter::kafka::{KafkaSink, OutRecord};
+use crate::emitter::{OWNER_HEADER, instance_id};
 use crate::offsets::{FileOffsetStore, Position, offset_key};
 
 /// One source partition and its offset; `offset: null` in a PATCH resets that partition.
@@ -155,6 +156,10 @@ impl Runtime {
             key: Some(offset_key(&config.name, &config.topic_prefix)),
             // A tombstone is a reset: `load_from_kafka` reads it as "no position".
             value: position.map(Position::to_json),
+            headers: vec![(
+                OWNER_HEADER.to_owned(),
+                instance_id(&self.service).into_bytes(),
+            )],
         };
         sink.write_transaction(&[], Some(&record))
             .await
