@@ -137,12 +137,14 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
     .unwrap();
     let positions: Vec<Position> = offsets
         .records()
+        // A task that starts re-commits the position it resumes from (its claim): equal
+        // neighbours, never a step back.
         .filter_map(|r| r.value.as_deref())
         .map(|v| Position::from_json(v).unwrap())
         .collect();
     for w in positions.windows(2) {
         assert!(
-            w[0].try_cmp(&w[1]).unwrap().is_lt(),
+            w[0].try_cmp(&w[1]).unwrap().is_le(),
             "{:?} then {:?}",
             w[0],
             w[1]

@@ -189,12 +189,15 @@ async fn sigkill_at_every_transaction_step_loses_and_duplicates_nothing() {
         .unwrap();
     let positions: Vec<Position> = offsets
         .records()
-        .map(|r| Position::from_json(r.value.as_deref().unwrap()).unwrap())
+        // A task that starts re-commits the position it resumes from (its claim, a tombstone
+        // before anything was committed): equal neighbours, never a step back.
+        .filter_map(|r| r.value.as_deref())
+        .map(|v| Position::from_json(v).unwrap())
         .collect();
     assert!(positions.len() >= 30, "{} offset records", positions.len());
     for w in positions.windows(2) {
         assert!(
-            w[0].try_cmp(&w[1]).unwrap().is_lt(),
+            w[0].try_cmp(&w[1]).unwrap().is_le(),
             "{:?} then {:?}",
             w[0],
             w[1]

@@ -41,7 +41,11 @@ impl TestDb {
 
     /// A fresh database on `server` (a MariaDB of the harness).
     pub async fn create_on(which: Server) -> TestDb {
-        let admin_url = server(which);
+        Self::create_at(server(which)).await
+    }
+
+    /// A fresh database on the server at `admin_url` (a test's private server).
+    pub async fn create_at(admin_url: String) -> TestDb {
         let name = unique_name("my");
         let mut admin = connect(&admin_url).await;
         drop_leftovers(&mut admin).await;
@@ -93,6 +97,31 @@ impl TestDb {
             map.insert(k.to_string(), v.to_string());
         }
         ConnectorConfig::from_map(&self.name, &map).unwrap()
+    }
+
+    /// `[[connectors]]` TOML for a MariaDB connector on this database, topics under `prefix`,
+    /// with `extra` `"key" = value` lines.
+    pub fn connector_toml(&self, prefix: &str, extra: &str) -> String {
+        format!(
+            r#"
+[[connectors]]
+name = "{name}"
+[connectors.config]
+"connector.class" = "mariadb"
+"database.hostname" = "{host}"
+"database.port" = {port}
+"database.user" = "root"
+"database.server.id" = {server_id}
+"database.include.list" = "{name}"
+"topic.prefix" = "{prefix}"
+"poll.interval.ms" = 20
+{extra}
+"#,
+            name = self.name,
+            host = self.host,
+            port = self.port,
+            server_id = self.server_id,
+        )
     }
 
     /// Drops the database at the end of a test.

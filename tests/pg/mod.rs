@@ -25,7 +25,11 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn create() -> TestDb {
-        let admin_url = server(Server::Postgres);
+        Self::create_at(server(Server::Postgres)).await
+    }
+
+    /// A fresh database on the server at `admin_url` (a test's private server).
+    pub async fn create_at(admin_url: String) -> TestDb {
         let name = unique_name("pg");
         let admin = connect(&admin_url).await;
         drop_leftovers(&admin).await;
