@@ -3,7 +3,8 @@
 //! such a group must know how many of them were emitted. A COPY of 20,000 rows in one
 //! transaction, split into batches of 333, is resumed inside the transaction by a
 //! pause/resume, a walsender kill and a SIGKILL; then a second COPY with the resumes at
-//! other points. Every row must reach the topic exactly once.
+//! other points. Every row must reach the topic exactly once. And a SIGTERM inside a
+//! 50,000-row transaction.
 //!
 //! Commits are slowed (`SIPHON_FAULT_SLOW`) so that each resume lands while the transaction
 //! is partly committed; the test asserts it did.
@@ -158,6 +159,51 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
         inside_a_group > 10,
         "batch boundaries fall inside multi-insert groups: {inside_a_group}"
     );
+    drop(siphon);
+    db.drop().await;
+}
+
+/// SIGTERM while a 50,000-row transaction is partly committed: siphon commits what is in
+/// flight and exits cleanly; after a restart the rest arrives, nothing twice.
+#[tokio::test]
+async fn sigterm_inside_a_large_transaction_loses_and_repeats_nothing() {
+    const BIG: i64 = 50_000;
+    let db = TestDb::create().await;
+    let sql = db.client().await;
+    sql.batch_execute("CREATE TABLE rows (id bigint PRIMARY KEY, v bigint NOT NULL DEFAULT 0)")
+        .await
+        .unwrap();
+    let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}{}",
+        kafka_service(&bootstrap, &registry, &db.name),
+        db.connector_toml(&db.name, "\"max.batch.size\" = 1000")
+    );
+    let slow = [("SIPHON_FAULT_SLOW", "before_commit:100")];
+    let mut siphon = ApiSiphon::start(dir.path(), &config, &slow).await;
+    siphon.wait_state(&db.name, "RUNNING").await;
+    let topic = format!("{}.public.rows", db.name);
+    sql.batch_execute(&format!(
+        "INSERT INTO rows (id) SELECT g FROM generate_series(1, {BIG}) g"
+    ))
+    .await
+    .unwrap();
+    let seen = wait_for("a part of the transaction", Duration::from_secs(120), || async {
+        let n = committed_count(&bootstrap, &topic).await;
+        (n >= 5_000).then_some(n)
+    })
+    .await;
+    assert!(seen < BIG as usize, "SIGTERM lands inside: {seen} committed");
+    assert!(siphon.process.terminate(), "siphon exits cleanly on SIGTERM");
+    let at_exit = committed_count(&bootstrap, &topic).await;
+    assert!(at_exit < BIG as usize, "stopped inside the transaction: {at_exit}");
+    siphon.kill_and_restart().await;
+    let records =
+        settled_records(&bootstrap, &registry, &topic, BIG as usize, Duration::from_secs(180))
+            .await;
+    let expected: BTreeMap<i64, String> = (1..=BIG).map(|id| (id, "c".to_owned())).collect();
+    assert_exactly(&ops_by_key(&records), &expected);
     drop(siphon);
     db.drop().await;
 }
