@@ -189,19 +189,37 @@ async fn sigterm_inside_a_large_transaction_loses_and_repeats_nothing() {
     ))
     .await
     .unwrap();
-    let seen = wait_for("a part of the transaction", Duration::from_secs(120), || async {
-        let n = committed_count(&bootstrap, &topic).await;
-        (n >= 5_000).then_some(n)
-    })
+    let seen = wait_for(
+        "a part of the transaction",
+        Duration::from_secs(120),
+        || async {
+            let n = committed_count(&bootstrap, &topic).await;
+            (n >= 5_000).then_some(n)
+        },
+    )
     .await;
-    assert!(seen < BIG as usize, "SIGTERM lands inside: {seen} committed");
-    assert!(siphon.process.terminate(), "siphon exits cleanly on SIGTERM");
+    assert!(
+        seen < BIG as usize,
+        "SIGTERM lands inside: {seen} committed"
+    );
+    assert!(
+        siphon.process.terminate(),
+        "siphon exits cleanly on SIGTERM"
+    );
     let at_exit = committed_count(&bootstrap, &topic).await;
-    assert!(at_exit < BIG as usize, "stopped inside the transaction: {at_exit}");
+    assert!(
+        at_exit < BIG as usize,
+        "stopped inside the transaction: {at_exit}"
+    );
     siphon.kill_and_restart().await;
-    let records =
-        settled_records(&bootstrap, &registry, &topic, BIG as usize, Duration::from_secs(180))
-            .await;
+    let records = settled_records(
+        &bootstrap,
+        &registry,
+        &topic,
+        BIG as usize,
+        Duration::from_secs(180),
+    )
+    .await;
     let expected: BTreeMap<i64, String> = (1..=BIG).map(|id| (id, "c".to_owned())).collect();
     assert_exactly(&ops_by_key(&records), &expected);
     drop(siphon);

@@ -201,3 +201,30 @@ pub async fn settled_records(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// How many changes are missing and how many repeated, as multisets of (key, op): the
+/// figures of a chaos run.
+pub fn lost_and_repeated(
+    actual: &BTreeMap<i64, String>,
+    expected: &BTreeMap<i64, String>,
+) -> (usize, usize) {
+    let mut counts: BTreeMap<(i64, char), (usize, usize)> = BTreeMap::new();
+    for (id, ops) in actual {
+        for op in ops.chars() {
+            counts.entry((*id, op)).or_default().0 += 1;
+        }
+    }
+    for (id, ops) in expected {
+        for op in ops.chars() {
+            counts.entry((*id, op)).or_default().1 += 1;
+        }
+    }
+    counts
+        .values()
+        .fold((0, 0), |(lost, repeated), (got, want)| {
+            (
+                lost + want.saturating_sub(*got),
+                repeated + got.saturating_sub(*want),
+            )
+        })
+}
