@@ -38,18 +38,10 @@ impl Siphon {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `siphon run` with Kafka, the registry, a config topic of this test's own (so no
 /// other test's siphon loads these connectors) and the API on a free port; waits for the API.
 async fn start_siphon(dir: &std::path::Path, configs_topic: &str) -> Siphon {
-    let port = free_port();
+    let port = common::process::free_port();
     let config = format!(
         r#"
         [service]
@@ -173,11 +165,13 @@ async fn a_kafka_connect_client_drives_a_connector_through_its_life() {
     // was STOPPED is the committed offset of the connector (a transactional record that
     // Siphon's own offsets loading reads back).
     assert_eq!(topic_count(&topic).await, 2);
-    let position = siphon::offsets::load_from_kafka(
-        &server(Server::Kafka),
-        "siphon-offsets",
-        &db.name,
-        &prefix,
+    let position = siphon::offsets::KafkaOffsets {
+        bootstrap: &server(Server::Kafka),
+        topic: "siphon-offsets",
+        connector: &db.name,
+        topic_prefix: &prefix,
+    }
+    .load(
         siphon::offsets::TopicPresence::Ensured,
         Duration::from_secs(20),
     )
@@ -282,11 +276,13 @@ async fn api_connectors_come_back_after_a_restart_and_resume_from_their_offsets(
     assert_eq!(r.status(), 202);
     let r = http.delete(&url).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let position = siphon::offsets::load_from_kafka(
-        &server(Server::Kafka),
-        "siphon-offsets",
-        &name,
-        &name,
+    let position = siphon::offsets::KafkaOffsets {
+        bootstrap: &server(Server::Kafka),
+        topic: "siphon-offsets",
+        connector: &name,
+        topic_prefix: &name,
+    }
+    .load(
         siphon::offsets::TopicPresence::Ensured,
         Duration::from_secs(20),
     )

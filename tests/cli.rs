@@ -164,3 +164,35 @@ fn run_logs_json_and_stops_on_sigterm() {
         "{rest:#?}"
     );
 }
+
+#[test]
+fn run_refuses_a_data_dir_another_process_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = siphon()
+        .args(["run"])
+        .env("SIPHON_DATA_DIR", dir.path())
+        .env("SIPHON_API_BIND", "127.0.0.1:0")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = first.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(dir.path().join("lock")).unwrap_or_default() != pid {
+        assert!(Instant::now() < deadline, "the first process took no lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = siphon()
+        .args(["run"])
+        .env("SIPHON_DATA_DIR", dir.path())
+        .env("SIPHON_API_BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("in use by another siphon process") && stderr.contains(&pid),
+        "{stderr}"
+    );
+}

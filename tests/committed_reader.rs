@@ -310,3 +310,35 @@ async fn unknown_topic_and_unreachable_broker_are_errors() {
     assert!(matches!(err, ReaderError::Io(_)), "{err:?}");
     assert!(err.is_transient());
 }
+
+/// Hole 5 of the exactly-once issue: an offsets topic the broker does not list is "nothing
+/// committed" only for a read-only look. After the emitter made sure it exists, it is a broker
+/// that has not caught up: a transient error, never `None` (which would re-snapshot all).
+#[tokio::test]
+async fn an_unlisted_offsets_topic_is_no_offsets_only_when_nothing_ensured_it() {
+    use siphon::offsets::{KafkaOffsets, OffsetError, TopicPresence};
+    let bootstrap = kafka();
+    let topic = unique("never_created");
+    let offsets = KafkaOffsets {
+        bootstrap: &bootstrap,
+        topic: &topic,
+        connector: "c",
+        topic_prefix: "p",
+    };
+    let look = offsets
+        .load(TopicPresence::Unknown, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(look, None);
+    let started = std::time::Instant::now();
+    let err = offsets
+        .load(TopicPresence::Ensured, Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OffsetError::TopicNotVisible { .. }) && err.is_transient(),
+        "{err}"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(1), "it retried");
+    assert!(err.to_string().contains(&topic), "{err}");
+}

@@ -15,12 +15,13 @@ mod pg;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::audit::{assert_exactly, ops_by_key, settled_records};
+use common::audit::{
+    assert_exactly, committed_count, offsets_never_step_back, ops_by_key, settled_records,
+};
 use common::process::{ApiSiphon, kafka_service};
 use common::{Server, server, wait_for};
 use pg::TestDb;
 use siphon::offsets::Position;
-use siphon::offsets::committed_reader::read_committed;
 
 const ROWS: i64 = 20_000;
 
@@ -29,13 +30,6 @@ enum Cut {
     Pause,
     KillWalsender,
     SigKill,
-}
-
-async fn committed_count(bootstrap: &str, topic: &str) -> usize {
-    match read_committed(bootstrap, topic, Duration::from_secs(30)).await {
-        Ok(r) => r.records().count(),
-        Err(_) => 0,
-    }
 }
 
 #[tokio::test]
@@ -129,28 +123,7 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
     }
 
     // The offsets only moved forward, and some of them are inside a multi-insert group.
-    let offsets = read_committed(
-        &bootstrap,
-        &format!("{}-offsets", db.name),
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap();
-    let positions: Vec<Position> = offsets
-        .records()
-        // A task that starts re-commits the position it resumes from (its claim): equal
-        // neighbours, never a step back.
-        .filter_map(|r| r.value.as_deref())
-        .map(|v| Position::from_json(v).unwrap())
-        .collect();
-    for w in positions.windows(2) {
-        assert!(
-            w[0].try_cmp(&w[1]).unwrap().is_le(),
-            "{:?} then {:?}",
-            w[0],
-            w[1]
-        );
-    }
+    let positions = offsets_never_step_back(&bootstrap, &format!("{}-offsets", db.name)).await;
     let inside_a_group = positions
         .iter()
         .filter(|p| matches!(p, Position::Postgres(p) if p.lsn_index.is_some_and(|i| i > 1)))

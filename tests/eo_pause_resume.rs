@@ -15,28 +15,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::audit::{assert_exactly, ops_by_key, settled_records};
-use common::process::SiphonProcess;
-use common::{Server, server, unique_name, wait_for};
-use pg::{TIMEOUT, TestDb};
-use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn state(url: &str, name: &str) -> Option<String> {
-    let v: Value = reqwest::get(format!("{url}/connectors/{name}/status"))
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    v["connector"]["state"].as_str().map(str::to_owned)
-}
+use common::process::{ApiSiphon, kafka_service};
+use common::{Server, server, unique_name};
+use pg::TestDb;
+use serde_json::json;
 
 #[tokio::test]
 async fn writes_made_once_running_survive_pause_and_resume_exactly_once() {
@@ -50,48 +32,27 @@ async fn writes_made_once_running_survive_pause_and_resume_exactly_once() {
     .unwrap();
     let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let service = format!(
-        "[service]\nschema_registry_url = \"{registry}\"\n[service.kafka]\n\
-         bootstrap_servers = \"{bootstrap}\"\noffsets_topic = \"{n}-offsets\"\n\
-         configs_topic = \"{n}-configs\"\n",
-        n = db.name
-    );
-    let bind = format!("127.0.0.1:{port}");
-    let siphon = SiphonProcess::start(dir.path(), &service, &[("SIPHON_API_BIND", &bind)]);
-    let url = format!("http://{bind}");
-    wait_for("the REST API", TIMEOUT, || async {
-        reqwest::get(&url).await.ok().filter(|r| r.status() == 200)
-    })
-    .await;
+    let service = kafka_service(&bootstrap, &registry, &db.name);
+    let siphon = ApiSiphon::start(dir.path(), &service, &[]).await;
 
     let name = unique_name("pause");
-    let config = json!({
-        "name": name,
-        "config": {
-            "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-            "database.hostname": db.host,
-            "database.port": db.port.to_string(),
-            "database.user": "postgres",
-            "database.dbname": db.name,
-            "topic.prefix": db.name,
-            "slot.name": db.name,
-            "publication.name": db.name,
-            "table.include.list": "public.items",
-        }
-    });
-    let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{url}/connectors"))
-        .json(&config)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    wait_for("RUNNING", TIMEOUT, || async {
-        (state(&url, &name).await.as_deref() == Some("RUNNING")).then_some(())
-    })
-    .await;
+    siphon
+        .create(&json!({
+            "name": name,
+            "config": {
+                "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+                "database.hostname": db.host,
+                "database.port": db.port.to_string(),
+                "database.user": "postgres",
+                "database.dbname": db.name,
+                "topic.prefix": db.name,
+                "slot.name": db.name,
+                "publication.name": db.name,
+                "table.include.list": "public.items",
+            }
+        }))
+        .await;
+    siphon.wait_state(&name, "RUNNING").await;
 
     // At once: inserts, single-row updates, a delete, each its own transaction.
     for id in 1001..=1200 {
@@ -107,19 +68,9 @@ async fn writes_made_once_running_survive_pause_and_resume_exactly_once() {
     sql.execute("DELETE FROM items WHERE id BETWEEN 101 AND 150", &[])
         .await
         .unwrap();
-    let r = http
-        .put(format!("{url}/connectors/{name}/pause"))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "pause: {}", r.status());
+    siphon.put(&name, "pause").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let r = http
-        .put(format!("{url}/connectors/{name}/resume"))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "resume: {}", r.status());
+    siphon.put(&name, "resume").await;
 
     let mut expected = BTreeMap::new();
     for id in 1..=1000i64 {

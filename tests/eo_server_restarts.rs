@@ -11,32 +11,15 @@ mod pg;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::audit::{assert_exactly, ops_by_key, settled_records};
+use common::audit::{assert_exactly, ops_by_key, settled_records, wait_committed};
 use common::private::PrivateServers;
 use common::process::{ApiSiphon, kafka_service};
-use common::{Server, server, wait_for};
+use common::{Server, server};
 use mysql_async::prelude::Queryable;
-use siphon::offsets::committed_reader::read_committed;
-
-async fn committed_count(bootstrap: &str, topic: &str) -> usize {
-    match read_committed(bootstrap, topic, Duration::from_secs(30)).await {
-        Ok(r) => r.records().count(),
-        Err(_) => 0,
-    }
-}
 
 /// Every id in `ids` as one insert each.
 fn inserts(ids: impl IntoIterator<Item = i64>) -> BTreeMap<i64, String> {
     ids.into_iter().map(|id| (id, "c".to_owned())).collect()
-}
-
-async fn wait_committed(bootstrap: &str, topic: &str, n: usize) {
-    wait_for(
-        &format!("{n} committed records"),
-        Duration::from_secs(120),
-        || async { (committed_count(bootstrap, topic).await >= n).then_some(()) },
-    )
-    .await;
 }
 
 /// Inserts `txns` transactions of `rows` rows, reconnecting after the server went away (a

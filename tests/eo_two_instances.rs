@@ -88,7 +88,15 @@ async fn a_second_instance_fences_the_first_without_duplicates() {
     .await;
     let expected: BTreeMap<i64, String> =
         (1..=TXNS * ROWS).map(|id| (id, "c".to_owned())).collect();
-    assert_exactly(&ops_by_key(&records), &expected);
+    let audit = std::panic::catch_unwind(|| assert_exactly(&ops_by_key(&records), &expected));
+    if audit.is_err() {
+        eprintln!(
+            "first log:\n{}\nsecond log:\n{}",
+            first.process.log(),
+            second.process.log()
+        );
+        std::panic::resume_unwind(audit.unwrap_err());
+    }
     assert_eq!(second.state(&db.name).await.as_deref(), Some("RUNNING"));
     drop((first, second));
     db.drop().await;

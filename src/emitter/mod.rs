@@ -19,5 +19,5 @@ pub mod registry;
 pub mod txmeta;
 
 pub use encoder::{Encoder, EncoderError, avro_options};
-pub use owner::{OWNER_HEADER, current_owner, instance_id};
+pub use owner::{OWNER_HEADER, current_owner, hostname, instance_id, offsets_of};
 pub use pipeline::{EmitError, KafkaEmitter, run_embedded};

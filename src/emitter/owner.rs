@@ -7,21 +7,36 @@
 use std::time::Duration;
 
 use crate::config::{ConnectorConfig, KafkaConfig, ServiceConfig};
-use crate::offsets::{TopicPresence, latest_offset_record};
+use crate::offsets::{KafkaOffsets, TopicPresence};
 
 /// The header of an offset record naming the instance that wrote it.
 pub const OWNER_HEADER: &str = "siphon.instance";
 
-/// This process, as another instance's error message names it: host, pid, API address.
-pub fn instance_id(service: &ServiceConfig) -> String {
-    let host = std::env::var("HOSTNAME")
+/// Where the connector's offsets are kept in Kafka.
+pub fn offsets_of<'a>(kafka: &'a KafkaConfig, config: &'a ConnectorConfig) -> KafkaOffsets<'a> {
+    KafkaOffsets {
+        bootstrap: &kafka.bootstrap_servers,
+        topic: &kafka.offsets_topic,
+        connector: &config.name,
+        topic_prefix: &config.topic_prefix,
+    }
+}
+
+/// This machine's name (`HOSTNAME`, else the kernel's), `localhost` if neither says.
+pub fn hostname() -> String {
+    std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// This process, as another instance's error message names it: host, pid, API address.
+pub fn instance_id(service: &ServiceConfig) -> String {
     format!(
-        "host {host}, pid {}, API {}",
+        "host {}, pid {}, API {}",
+        hostname(),
         std::process::id(),
         service.api_bind
     )
@@ -38,17 +53,11 @@ pub async fn current_owner(
     let me = instance_id(service);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let record = latest_offset_record(
-            &kafka.bootstrap_servers,
-            &kafka.offsets_topic,
-            &config.name,
-            &config.topic_prefix,
-            TopicPresence::Unknown,
-            Duration::from_secs(10),
-        )
-        .await
-        .ok()
-        .flatten();
+        let record = offsets_of(kafka, config)
+            .latest_record(TopicPresence::Unknown, Duration::from_secs(10))
+            .await
+            .ok()
+            .flatten();
         let owner = record.and_then(|r| {
             r.headers
                 .into_iter()

@@ -22,7 +22,7 @@ use super::txmeta::{TxTopic, marker_json, transaction_topic};
 use crate::config::{ConnectorConfig, EmbeddedSink, KafkaConfig, ServiceConfig};
 use crate::event::{ChangeBatch, TxMarker};
 use crate::offsets::{
-    FileOffsetStore, OffsetError, Position, TopicPresence, load_from_kafka, offset_key,
+    FileOffsetStore, KafkaOffsets, OffsetError, Position, TopicPresence, offset_key,
 };
 use crate::task::AbortOnDrop;
 
@@ -148,15 +148,15 @@ impl KafkaEmitter {
         &self,
         config: &ConnectorConfig,
     ) -> Result<Option<Position>, OffsetError> {
-        load_from_kafka(
-            &self.bootstrap,
-            &self.offsets_topic,
-            &config.name,
-            &config.topic_prefix,
-            TopicPresence::Ensured,
-            Duration::from_secs(30),
-        )
-        .await
+        let offsets = KafkaOffsets {
+            bootstrap: &self.bootstrap,
+            topic: &self.offsets_topic,
+            connector: &config.name,
+            topic_prefix: &config.topic_prefix,
+        };
+        offsets
+            .load(TopicPresence::Ensured, Duration::from_secs(30))
+            .await
     }
 
     /// Re-commits the committed position under this instance's name (a tombstone, which reads

@@ -62,6 +62,9 @@ pub struct PartitionRecords {
     pub records: Vec<CommittedRecord>,
     /// Producers with transactional records but no COMMIT/ABORT marker below the high watermark.
     pub open_transactions: usize,
+    /// The records of those open transactions, in offset order: not delivered, but an offsets
+    /// reader must know whether one of its own is among them (its outcome is not settled).
+    pub open_records: Vec<CommittedRecord>,
     /// Transactions whose ABORT marker was read (their records were dropped).
     pub aborted_transactions: usize,
 }
@@ -170,6 +173,7 @@ pub struct Filtered {
     /// In offset order.
     pub records: Vec<CommittedRecord>,
     pub open_transactions: usize,
+    pub open_records: Vec<CommittedRecord>,
     pub aborted_transactions: usize,
 }
 
@@ -216,9 +220,13 @@ impl TxnFilter {
         let mut records = self.delivered;
         // A commit delivers records older than non-transactional ones already delivered.
         records.sort_by_key(|r| r.offset);
+        let open_transactions = self.pending.len();
+        let mut open_records: Vec<CommittedRecord> = self.pending.into_values().flatten().collect();
+        open_records.sort_by_key(|r| r.offset);
         Filtered {
             records,
-            open_transactions: self.pending.len(),
+            open_transactions,
+            open_records,
             aborted_transactions: self.aborted_transactions,
         }
     }
@@ -376,6 +384,7 @@ impl Cursor {
             high_watermark: self.end,
             records: f.records,
             open_transactions: f.open_transactions,
+            open_records: f.open_records,
             aborted_transactions: f.aborted_transactions,
         }
     }

@@ -14,6 +14,4 @@ pub use gtid::{GtidParseError, MariaDbGtidState, MySqlGtidSet};
 pub use position::{
     MongoPosition, MySqlPosition, PgPosition, Position, PositionError, SnapshotProgress,
 };
-pub use store::{
-    FileOffsetStore, OffsetError, TopicPresence, latest_offset_record, load_from_kafka, offset_key,
-};
+pub use store::{FileOffsetStore, KafkaOffsets, OffsetError, TopicPresence, offset_key};

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::committed_reader::{CommittedRecord, ReaderError, read_committed};
+use super::committed_reader::{CommittedRecord, ReadResult, ReaderError, read_committed};
 use super::position::Position;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,13 +27,22 @@ pub enum OffsetError {
          retrying (starting without its offsets would re-snapshot everything)"
     )]
     TopicNotVisible { topic: String, waited: Duration },
+    #[error(
+        "a transaction of connector `{connector}` in the offsets topic `{topic}` was still open \
+         after {waited:?} (a fenced producer's, its outcome not written by the broker yet); retrying"
+    )]
+    Unsettled {
+        topic: String,
+        connector: String,
+        waited: Duration,
+    },
 }
 
 impl OffsetError {
     pub fn is_transient(&self) -> bool {
         match self {
             OffsetError::Kafka { source, .. } => source.is_transient(),
-            OffsetError::TopicNotVisible { .. } => true,
+            OffsetError::TopicNotVisible { .. } | OffsetError::Unsettled { .. } => true,
             _ => false,
         }
     }
@@ -124,74 +133,114 @@ pub enum TopicPresence {
     Unknown,
 }
 
-/// The last committed position of a connector in the Kafka offsets topic. Only records of
-/// committed transactions count: on a broker whose read_committed shows aborted records, an
-/// aborted offset record must never become the resume point.
-pub async fn load_from_kafka(
-    bootstrap: &str,
-    topic: &str,
-    connector: &str,
-    topic_prefix: &str,
-    presence: TopicPresence,
-    timeout: Duration,
-) -> Result<Option<Position>, OffsetError> {
-    let last =
-        latest_offset_record(bootstrap, topic, connector, topic_prefix, presence, timeout).await?;
-    match last.and_then(|r| r.value) {
-        // A null value (tombstone) is a reset.
-        None => Ok(None),
-        Some(value) => {
-            Position::from_json(&value)
-                .map(Some)
-                .map_err(|source| OffsetError::Corrupt {
-                    connector: connector.to_owned(),
-                    source,
-                })
-        }
-    }
+/// Where one connector's offsets live in Kafka: the offsets topic and the connector's key.
+#[derive(Debug, Clone, Copy)]
+pub struct KafkaOffsets<'a> {
+    pub bootstrap: &'a str,
+    pub topic: &'a str,
+    pub connector: &'a str,
+    pub topic_prefix: &'a str,
 }
 
-/// The connector's newest committed offset record (its value and headers), if any.
-pub async fn latest_offset_record(
-    bootstrap: &str,
-    topic: &str,
-    connector: &str,
-    topic_prefix: &str,
-    presence: TopicPresence,
-    timeout: Duration,
-) -> Result<Option<CommittedRecord>, OffsetError> {
-    let kafka = |source| OffsetError::Kafka {
-        topic: topic.to_owned(),
-        source,
-    };
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut pause = Duration::from_millis(50);
-    let result = loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        match read_committed(bootstrap, topic, left).await {
-            Ok(r) => break r,
-            Err(ReaderError::UnknownTopic(_)) if presence == TopicPresence::Unknown => {
+impl KafkaOffsets<'_> {
+    /// The last committed position of the connector. Only records of committed transactions
+    /// count: on a broker whose read_committed shows aborted records, an aborted offset record
+    /// must never become the resume point.
+    pub async fn load(
+        &self,
+        presence: TopicPresence,
+        timeout: Duration,
+    ) -> Result<Option<Position>, OffsetError> {
+        let last = self.latest_record(presence, timeout).await?;
+        match last.and_then(|r| r.value) {
+            // A null value (tombstone) is a reset.
+            None => Ok(None),
+            Some(value) => {
+                Position::from_json(&value)
+                    .map(Some)
+                    .map_err(|source| OffsetError::Corrupt {
+                        connector: self.connector.to_owned(),
+                        source,
+                    })
+            }
+        }
+    }
+
+    /// The connector's newest committed offset record (its value and headers), if any.
+    ///
+    /// With [`TopicPresence::Ensured`] (a task about to resume, after fencing) it also waits
+    /// until no transaction holding an offset record of this connector is still open: such a
+    /// transaction is one of a fenced producer whose outcome the broker has not written yet,
+    /// and resuming before it settles would emit its batch again if it commits.
+    pub async fn latest_record(
+        &self,
+        presence: TopicPresence,
+        timeout: Duration,
+    ) -> Result<Option<CommittedRecord>, OffsetError> {
+        let key = offset_key(self.connector, self.topic_prefix);
+        let ours = |r: &CommittedRecord| r.key.as_deref() == Some(key.as_slice());
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let Some(result) = self.read(presence, deadline, timeout).await? else {
                 return Ok(None);
+            };
+            let unsettled = result
+                .partitions
+                .iter()
+                .any(|p| p.open_records.iter().any(ours));
+            if !unsettled || presence == TopicPresence::Unknown {
+                return Ok(result
+                    .records()
+                    .filter(|r| ours(r))
+                    .max_by_key(|r| r.offset)
+                    .cloned());
             }
-            Err(ReaderError::UnknownTopic(_)) if left > pause => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(1));
-            }
-            Err(ReaderError::UnknownTopic(_)) => {
-                return Err(OffsetError::TopicNotVisible {
-                    topic: topic.to_owned(),
+            if tokio::time::Instant::now() + Duration::from_millis(100) >= deadline {
+                return Err(OffsetError::Unsettled {
+                    topic: self.topic.to_owned(),
+                    connector: self.connector.to_owned(),
                     waited: timeout,
                 });
             }
-            Err(source) => return Err(kafka(source)),
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    };
-    let key = offset_key(connector, topic_prefix);
-    Ok(result
-        .records()
-        .filter(|r| r.key.as_deref() == Some(key.as_slice()))
-        .max_by_key(|r| r.offset)
-        .cloned())
+    }
+
+    /// The whole offsets topic, or `None` for an unknown topic that may be absent.
+    async fn read(
+        &self,
+        presence: TopicPresence,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<Option<ReadResult>, OffsetError> {
+        let topic = self.topic;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match read_committed(self.bootstrap, topic, left).await {
+                Ok(r) => return Ok(Some(r)),
+                Err(ReaderError::UnknownTopic(_)) if presence == TopicPresence::Unknown => {
+                    return Ok(None);
+                }
+                Err(ReaderError::UnknownTopic(_)) if left > pause => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(ReaderError::UnknownTopic(_)) => {
+                    return Err(OffsetError::TopicNotVisible {
+                        topic: topic.to_owned(),
+                        waited: timeout,
+                    });
+                }
+                Err(source) => {
+                    return Err(OffsetError::Kafka {
+                        topic: topic.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

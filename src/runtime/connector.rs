@@ -14,9 +14,9 @@ use super::metrics::ConnectorMetrics;
 use super::status::{ConnectorState, ConnectorStatus};
 use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
 use crate::emitter::kafka::KafkaSinkError;
-use crate::emitter::{EmitError, KafkaEmitter, current_owner, run_embedded};
+use crate::emitter::{EmitError, KafkaEmitter, current_owner, offsets_of, run_embedded};
 use crate::mysql_binlog::{self, MySqlError};
-use crate::offsets::{FileOffsetStore, OffsetError, Position, TopicPresence, load_from_kafka};
+use crate::offsets::{FileOffsetStore, OffsetError, Position, TopicPresence};
 use crate::postgres_wal::{self, PgError};
 use crate::task::AbortOnDrop;
 
@@ -86,15 +86,9 @@ pub async fn committed_position(
 ) -> Result<Option<Position>, OffsetError> {
     match &service.kafka {
         Some(k) => {
-            load_from_kafka(
-                &k.bootstrap_servers,
-                &k.offsets_topic,
-                &config.name,
-                &config.topic_prefix,
-                TopicPresence::Unknown,
-                Duration::from_secs(30),
-            )
-            .await
+            offsets_of(k, config)
+                .load(TopicPresence::Unknown, Duration::from_secs(30))
+                .await
         }
         None => FileOffsetStore::new(&service.data_dir).load(&config.name),
     }

@@ -320,13 +320,7 @@ fn worker_id(api_bind: &str) -> String {
     if !wildcard {
         return api_bind.to_owned();
     }
-    let name = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{name}:{port}")
+    format!("{}:{port}", crate::emitter::hostname())
 }
 
 #[cfg(test)]

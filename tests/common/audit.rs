@@ -12,6 +12,7 @@ use std::time::Duration;
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::types::Value;
+use siphon::offsets::Position;
 use siphon::offsets::committed_reader::{CommittedRecord, read_committed};
 
 /// One decoded record.
@@ -227,4 +228,48 @@ pub fn lost_and_repeated(
                 repeated + got.saturating_sub(*want),
             )
         })
+}
+
+/// How many committed records `topic` holds now (0 while it does not exist).
+pub async fn committed_count(bootstrap: &str, topic: &str) -> usize {
+    match read_committed(bootstrap, topic, Duration::from_secs(30)).await {
+        Ok(r) => r.records().count(),
+        Err(_) => 0,
+    }
+}
+
+/// Waits until `topic` holds at least `n` committed records.
+pub async fn wait_committed(bootstrap: &str, topic: &str, n: usize) -> usize {
+    super::wait_for(
+        &format!("{n} committed records in {topic}"),
+        Duration::from_secs(120),
+        || async {
+            let got = committed_count(bootstrap, topic).await;
+            (got >= n).then_some(got)
+        },
+    )
+    .await
+}
+
+/// The committed positions of an offsets topic, checked never to step back. A task that
+/// starts re-commits the position it resumes from (its claim, a tombstone before anything was
+/// committed), so equal neighbours are fine.
+pub async fn offsets_never_step_back(bootstrap: &str, topic: &str) -> Vec<Position> {
+    let offsets = read_committed(bootstrap, topic, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("reading {topic}: {e}"));
+    let positions: Vec<Position> = offsets
+        .records()
+        .filter_map(|r| r.value.as_deref())
+        .map(|v| Position::from_json(v).unwrap())
+        .collect();
+    for w in positions.windows(2) {
+        assert!(
+            w[0].try_cmp(&w[1]).unwrap().is_le(),
+            "{:?} then {:?}",
+            w[0],
+            w[1]
+        );
+    }
+    positions
 }

@@ -81,7 +81,7 @@ pub struct ApiSiphon {
     env: Vec<(String, String)>,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -135,26 +135,36 @@ impl ApiSiphon {
         self.wait_api().await;
     }
 
-    /// `connector.state` of the status, if the connector is known.
-    pub async fn state(&self, name: &str) -> Option<String> {
+    /// A field of the status's `connector` object, if the connector is known.
+    async fn status_field(&self, name: &str, field: &str) -> Option<String> {
         let v: serde_json::Value = reqwest::get(format!("{}/connectors/{name}/status", self.url))
             .await
             .ok()?
             .json()
             .await
             .ok()?;
-        v["connector"]["state"].as_str().map(str::to_owned)
+        v["connector"][field].as_str().map(str::to_owned)
+    }
+
+    /// `connector.state` of the status.
+    pub async fn state(&self, name: &str) -> Option<String> {
+        self.status_field(name, "state").await
     }
 
     /// The status's trace, if any.
     pub async fn trace(&self, name: &str) -> Option<String> {
-        let v: serde_json::Value = reqwest::get(format!("{}/connectors/{name}/status", self.url))
+        self.status_field(name, "trace").await
+    }
+
+    /// `POST /connectors` with a Kafka Connect body, expecting 201.
+    pub async fn create(&self, body: &serde_json::Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/connectors", self.url))
+            .json(body)
+            .send()
             .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        v["connector"]["trace"].as_str().map(str::to_owned)
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
 
     pub async fn wait_state(&self, name: &str, state: &str) {
