@@ -89,13 +89,13 @@ async fn a_second_instance_fences_the_first_without_duplicates() {
     let expected: BTreeMap<i64, String> =
         (1..=TXNS * ROWS).map(|id| (id, "c".to_owned())).collect();
     let audit = std::panic::catch_unwind(|| assert_exactly(&ops_by_key(&records), &expected));
-    if audit.is_err() {
+    if let Err(panic) = audit {
         eprintln!(
             "first log:\n{}\nsecond log:\n{}",
             first.process.log(),
             second.process.log()
         );
-        std::panic::resume_unwind(audit.unwrap_err());
+        std::panic::resume_unwind(panic);
     }
     assert_eq!(second.state(&db.name).await.as_deref(), Some("RUNNING"));
     drop((first, second));
