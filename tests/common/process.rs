@@ -67,6 +67,15 @@ impl SiphonProcess {
 impl Drop for SiphonProcess {
     fn drop(&mut self) {
         self.kill();
+        // A failing test shows what siphon said (its directory is about to be deleted).
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(200).collect();
+            eprintln!("--- siphon log ({}), last lines ---", self.log.display());
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
