@@ -99,9 +99,18 @@ impl ConfigStore {
             ConfigStore::File { path } => Ok(read_file(path)?.connectors),
             ConfigStore::Kafka { kafka } => {
                 let topic = &kafka.configs_topic;
+                // Created first, so "unknown topic" can only be a broker that has not caught
+                // up: retried (as transient), never read as "no connectors", which would
+                // silently leave the stored connectors stopped.
+                ensure_topic(kafka).await?;
                 let result = match read_committed(&kafka.bootstrap_servers, topic, TIMEOUT).await {
                     Ok(r) => r,
-                    Err(ReaderError::UnknownTopic(_)) => return Ok(Vec::new()),
+                    Err(ReaderError::UnknownTopic(_)) => {
+                        return Err(StoreError::Write {
+                            topic: topic.clone(),
+                            message: "created, but the broker does not list it yet".into(),
+                        });
+                    }
                     Err(source) => {
                         return Err(StoreError::Read {
                             topic: topic.clone(),
@@ -213,9 +222,8 @@ fn write_file(path: &Path, file: &ConfigFile) -> Result<(), StoreError> {
         .map_err(io(dir))
 }
 
-/// Writes one record (`None`: a tombstone) to the config topic, creating it compacted if
-/// needed, and waits until the broker has it.
-async fn produce(kafka: &KafkaConfig, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+/// Creates the config topic, compacted, unless it exists.
+async fn ensure_topic(kafka: &KafkaConfig) -> Result<(), StoreError> {
     let topic = &kafka.configs_topic;
     let err = |message: String| StoreError::Write {
         topic: topic.clone(),
@@ -242,6 +250,18 @@ async fn produce(kafka: &KafkaConfig, key: &str, value: Option<&[u8]>) -> Result
             Err((_, code)) => return Err(err(format!("cannot create the topic: {code}"))),
         }
     }
+    Ok(())
+}
+
+/// Writes one record (`None`: a tombstone) to the config topic, creating it compacted if
+/// needed, and waits until the broker has it.
+async fn produce(kafka: &KafkaConfig, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+    let topic = &kafka.configs_topic;
+    let err = |message: String| StoreError::Write {
+        topic: topic.clone(),
+        message,
+    };
+    ensure_topic(kafka).await?;
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", &kafka.bootstrap_servers)
         .set("enable.idempotence", "true")
