@@ -35,14 +35,21 @@ def main():
         "enable.auto.commit": False,
         "isolation.level": "read_committed",
     })
-    # assign(), not subscribe(): no group join (slow on the test broker).
+    # assign(), not subscribe(): no group join (slow on the test broker). A topic the
+    # connector has not created yet has no partitions to assign: wait for it.
+    deadline = time.time() + float(timeout)
     parts = []
     for topic in topics:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        while True:
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is not None and meta.error is None and meta.partitions:
+                break
+            if time.time() > deadline:
+                raise SystemExit(f"topic {topic} does not exist after {timeout}s")
+            time.sleep(0.2)
         parts += [TopicPartition(topic, p, 0) for p in meta.partitions]
     consumer.assign(parts)
     seen = 0
-    deadline = time.time() + float(timeout)
     while seen < int(min_records) and time.time() < deadline:
         msg = consumer.poll(0.5)
         if msg is None:
