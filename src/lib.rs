@@ -10,5 +10,6 @@ pub mod mysql_binlog;
 pub mod offsets;
 pub mod postgres_wal;
 pub mod runtime;
+pub mod source;
 pub mod task;
 pub mod telemetry;

@@ -73,6 +73,18 @@ impl MySqlError {
     }
 }
 
+impl crate::source::SourceError for MySqlError {
+    fn is_transient(&self) -> bool {
+        MySqlError::is_transient(self)
+    }
+    fn is_downstream_closed(&self) -> bool {
+        matches!(self, MySqlError::DownstreamClosed)
+    }
+    fn downstream_closed() -> Self {
+        MySqlError::DownstreamClosed
+    }
+}
+
 fn is_transient_driver(e: &mysql_async::Error) -> bool {
     use mysql_async::Error as E;
     match e {

@@ -20,8 +20,6 @@ mod stream;
 mod table_map;
 mod value;
 
-use std::time::Duration;
-
 use mysql_async::BinlogStreamRequest;
 use mysql_async::prelude::Queryable;
 use tokio::sync::{mpsc, watch};
@@ -32,7 +30,7 @@ pub use error::MySqlError;
 use crate::config::{ConnectorConfig, SnapshotMode};
 use crate::event::ChangeBatch;
 use crate::offsets::{MySqlPosition, Position};
-use crate::runtime::{BatchSender, ReaderObserver, backoff_delay};
+use crate::source::{BatchSender, ReaderObserver};
 use setup::ServerInfo;
 
 /// Heartbeats the server sends on an idle binlog connection, so a dead one is noticed.
@@ -228,32 +226,17 @@ pub async fn run_resilient(
     committed: watch::Receiver<Option<Position>>,
     observer: &dyn ReaderObserver,
 ) -> Result<(), MySqlError> {
-    let mut sender = BatchSender::new(out);
-    let mut attempt = 0u32;
-    loop {
-        let from = sender
-            .last_sent()
-            .cloned()
-            .or_else(|| committed.borrow().clone())
-            .or_else(|| resume.clone());
-        let before = sender.last_sent().cloned();
-        match run(config, from, &mut sender, committed.clone(), observer).await {
-            Ok(()) => return Ok(()),
-            Err(MySqlError::DownstreamClosed) => return Ok(()),
-            Err(e) if e.is_transient() => {
-                if sender.last_sent() != before.as_ref() {
-                    attempt = 0;
-                }
-                let delay =
-                    backoff_delay(attempt, Duration::from_millis(200), Duration::from_secs(30));
-                warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error, reconnecting");
-                observer.retrying(&e);
-                tokio::time::sleep(delay).await;
-                attempt = attempt.saturating_add(1);
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    crate::source::run_resilient(
+        resume,
+        out,
+        committed,
+        observer,
+        |from, mut sender, committed| async move {
+            let result = run(config, from, &mut sender, committed, observer).await;
+            (sender, result)
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

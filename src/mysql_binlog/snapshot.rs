@@ -16,11 +16,9 @@ use super::schema::TableState;
 use super::setup::{self, ServerInfo, quote_ident};
 use super::value::{Origin, convert};
 use crate::config::ConnectorConfig;
-use crate::event::{
-    ChangeBatch, ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId,
-};
+use crate::event::{ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId};
 use crate::offsets::{MySqlPosition, Position, SnapshotProgress};
-use crate::runtime::BatchSender;
+use crate::source::{BatchSender, SnapshotRun, TableChunks, finish_snapshot, read_table};
 
 fn q(context: &'static str) -> impl FnOnce(mysql_async::Error) -> MySqlError {
     move |source| MySqlError::Query { context, source }
@@ -112,7 +110,7 @@ pub async fn run(
         .iter()
         .filter(|t| !progress.completed_tables.contains(&t.to_string()))
         .collect();
-    let mut first_overall = progress.rows_done == 0;
+    let first_overall = progress.rows_done == 0;
     // Debezium marks the snapshot's last row `last`: find the last table that has rows.
     let mut last_with_rows = None;
     for (index, t) in todo.iter().enumerate() {
@@ -129,14 +127,26 @@ pub async fn run(
             last_with_rows = Some(index);
         }
     }
+    let snapshot_point = point.clone();
+    let position = |p: &SnapshotProgress| {
+        Position::Mysql(MySqlPosition {
+            snapshot: Some(p.clone()),
+            ..snapshot_point.clone()
+        })
+    };
+    let mut run = SnapshotRun {
+        progress: &mut progress,
+        first_overall,
+    };
     for (index, table_id) in todo.iter().enumerate() {
         let last_table = Some(index) == last_with_rows;
         let Some(info) = setup::load_table(conn, table_id, server.mariadb).await? else {
             continue;
         };
         let state = TableState::build(table_id, info.columns, &info.primary_key, config, None);
-        let resume_key = match &progress.current_table {
-            Some(t) if *t == table_id.to_string() && !info.primary_key.is_empty() => progress
+        let resume_key = match &run.progress.current_table {
+            Some(t) if *t == table_id.to_string() && !info.primary_key.is_empty() => run
+                .progress
                 .last_key
                 .as_ref()
                 .and_then(|k| k.iter().map(key_from_json).collect::<Option<Vec<My>>>()),
@@ -144,6 +154,7 @@ pub async fn run(
         };
         info!(table = %table_id, resumed = resume_key.is_some(), "snapshot of table");
         let mut reader = TableReader {
+            conn: &mut *conn,
             table: table_id,
             state: &state,
             key: &info.primary_key,
@@ -153,70 +164,25 @@ pub async fn run(
                 .mysql
                 .as_ref()
                 .is_some_and(|m| m.bigint_unsigned_precise),
+            ts_us,
+            server_id,
+            point: &point,
         };
-        let mut last_key = resume_key;
-        let mut first_in_table = last_key.is_none();
-        loop {
-            let (rows, more) = reader.chunk(conn, last_key.as_deref()).await?;
-            if rows.is_empty() {
-                break;
-            }
-            let n = rows.len();
-            let mut events = Vec::with_capacity(n);
-            for (i, (row, key)) in rows.into_iter().enumerate() {
-                let last_row_of_table = !more && i + 1 == n;
-                let marker = SnapshotMarker::for_row(
-                    first_overall,
-                    last_table,
-                    first_in_table,
-                    last_row_of_table,
-                );
-                first_overall = false;
-                first_in_table = false;
-                events.push(read_event(&state, row, marker, ts_us, server_id, &point));
-                last_key = key;
-            }
-            progress.rows_done += n as u64;
-            progress.current_table = Some(table_id.to_string());
-            progress.last_key = last_key
-                .as_ref()
-                .map(|k| k.iter().map(key_to_json).collect());
-            if !more {
-                progress.completed_tables.push(table_id.to_string());
-                progress.current_table = None;
-                progress.last_key = None;
-            }
-            let position = Position::Mysql(MySqlPosition {
-                snapshot: Some(progress.clone()),
-                ..point.clone()
-            });
-            out.send(ChangeBatch {
-                events,
-                markers: Vec::new(),
-                position,
-            })
-            .await
-            .map_err(|_| MySqlError::DownstreamClosed)?;
-            if !more {
-                break;
-            }
-        }
-        if !progress.completed_tables.contains(&table_id.to_string()) {
-            progress.completed_tables.push(table_id.to_string());
-        }
+        read_table(
+            &mut reader,
+            table_id,
+            resume_key,
+            last_table,
+            &mut run,
+            &position,
+            out,
+        )
+        .await?;
     }
     conn.query_drop("COMMIT")
         .await
         .map_err(q("snapshot COMMIT"))?;
-    // The snapshot's end is committed even when its last tables were empty, so a restart
-    // does not find it unfinished.
-    out.send(ChangeBatch {
-        events: Vec::new(),
-        markers: Vec::new(),
-        position: Position::Mysql(point.clone()),
-    })
-    .await
-    .map_err(|_| MySqlError::DownstreamClosed)?;
+    finish_snapshot::<MySqlError>(out, Position::Mysql(point.clone())).await?;
     Ok(point)
 }
 
@@ -254,20 +220,48 @@ fn read_event(
 /// Reads one table chunk by chunk: after the last key in primary-key order, or by offset in
 /// the snapshot transaction when the table has no key.
 struct TableReader<'a> {
+    conn: &'a mut Conn,
     table: &'a TableId,
     state: &'a TableState,
     key: &'a [usize],
     chunk: usize,
     offset: u64,
     precise: bool,
+    ts_us: i64,
+    server_id: u64,
+    /// Where streaming continues: the snapshot's events carry it.
+    point: &'a MySqlPosition,
+}
+
+impl TableChunks for TableReader<'_> {
+    type Key = Vec<My>;
+    type Error = MySqlError;
+
+    async fn chunk(&mut self, after: Option<&Vec<My>>) -> Result<(Vec<ReadRow>, bool), MySqlError> {
+        self.read_chunk(after.map(Vec::as_slice)).await
+    }
+
+    fn event(&self, row: Row, marker: SnapshotMarker) -> ChangeEvent {
+        read_event(
+            self.state,
+            row,
+            marker,
+            self.ts_us,
+            self.server_id,
+            self.point,
+        )
+    }
+
+    fn key_to_json(key: &Vec<My>) -> Vec<serde_json::Value> {
+        key.iter().map(key_to_json).collect()
+    }
 }
 
 type ReadRow = (Row, Option<Vec<My>>);
 
 impl TableReader<'_> {
-    async fn chunk(
+    async fn read_chunk(
         &mut self,
-        conn: &mut Conn,
         after: Option<&[My]>,
     ) -> Result<(Vec<ReadRow>, bool), MySqlError> {
         let names: Vec<String> = self
@@ -310,7 +304,11 @@ impl TableReader<'_> {
                 self.chunk + 1
             ));
         }
-        let rows: Vec<MyRow> = conn.exec(sql, params).await.map_err(q("snapshot read"))?;
+        let rows: Vec<MyRow> = self
+            .conn
+            .exec(sql, params)
+            .await
+            .map_err(q("snapshot read"))?;
         let more = rows.len() > self.chunk;
         let mut out = Vec::with_capacity(rows.len().min(self.chunk));
         for row in rows.into_iter().take(self.chunk) {

@@ -25,7 +25,7 @@ use crate::event::{
     TableSchema, TxInfo, TxMarker, TxOrders, Value,
 };
 use crate::offsets::{MariaDbGtidState, MySqlGtidSet, MySqlPosition, Position};
-use crate::runtime::BatchSender;
+use crate::source::{BatchSender, InFlight};
 
 /// How often a position-only batch may record progress through uncaptured transactions, so
 /// the stored offset never points at a binlog file the server has long purged.
@@ -106,8 +106,9 @@ pub struct Streamer<'a> {
     batch_point: Option<MySqlPosition>,
     idle_point: Option<MySqlPosition>,
     last_progress: Instant,
-    /// The last batch sent, while not committed yet (see [`Streamer::handover_due`]).
-    in_flight: Option<Position>,
+    /// Whether a batch handed over (in this session or an earlier one of the same run) is not
+    /// committed yet (see [`Streamer::handover_due`]).
+    in_flight: InFlight,
     /// A FORMAT_DESCRIPTION event was seen on this connection.
     seen_format: bool,
     /// MariaDB statement texts by position, in one binlog file, read up to a position.
@@ -124,6 +125,7 @@ impl<'a> Streamer<'a> {
         committed: watch::Receiver<Option<Position>>,
     ) -> Self {
         let skip = (resume.skip_events, resume.skip_rows);
+        let in_flight = InFlight::new(out, &committed);
         Streamer {
             config,
             server,
@@ -144,7 +146,7 @@ impl<'a> Streamer<'a> {
             batch_point: None,
             idle_point: None,
             last_progress: Instant::now(),
-            in_flight: None,
+            in_flight,
             seen_format: false,
             annotations: Default::default(),
         }
@@ -612,25 +614,15 @@ impl<'a> Streamer<'a> {
     /// Notes a committed position; true when it completes what was sent, so the emitter is
     /// idle and waiting transactions should be handed over now.
     fn on_committed(&mut self) -> bool {
-        let Some(sent) = &self.in_flight else {
-            return false;
-        };
-        let done = self
-            .committed
-            .borrow()
-            .as_ref()
-            .is_some_and(|c| !sent.is_after(c).unwrap_or(false));
-        if done {
-            self.in_flight = None;
-        }
-        done
+        self.in_flight.on_committed(&self.committed)
     }
 
     /// Whether to hand the batch over at a transaction's end: when it is full, or when the
     /// emitter has committed everything sent (is idle), as Debezium's poll takes what is
     /// queued at once; under load batches fill up during each Kafka transaction.
     fn handover_due(&self) -> bool {
-        self.in_flight.is_none() || self.batch.len() >= self.config.max_batch_size as usize
+        self.in_flight
+            .handover_due(self.batch.len(), self.config.max_batch_size)
     }
 
     /// Hands the batch to the emitter; waits when the channel is full (backpressure).
@@ -650,7 +642,6 @@ impl<'a> Streamer<'a> {
         let events = std::mem::take(&mut self.batch);
         let markers = std::mem::take(&mut self.markers);
         let position = Position::Mysql(point);
-        self.in_flight = Some(position.clone());
         self.out
             .send(ChangeBatch {
                 events,
@@ -659,6 +650,7 @@ impl<'a> Streamer<'a> {
             })
             .await
             .map_err(|_| MySqlError::DownstreamClosed)?;
+        self.in_flight.sent(self.out);
         self.last_progress = Instant::now();
         Ok(())
     }

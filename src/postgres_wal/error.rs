@@ -82,6 +82,18 @@ impl PgError {
     }
 }
 
+impl crate::source::SourceError for PgError {
+    fn is_transient(&self) -> bool {
+        PgError::is_transient(self)
+    }
+    fn is_downstream_closed(&self) -> bool {
+        matches!(self, PgError::DownstreamClosed)
+    }
+    fn downstream_closed() -> Self {
+        PgError::DownstreamClosed
+    }
+}
+
 /// SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention: shutdown,
 /// cannot connect now) and 40 (serialization) are worth retrying; an I/O error without a
 /// SQLSTATE is too.

@@ -20,7 +20,6 @@ mod stream;
 pub mod types;
 
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
-use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
@@ -31,8 +30,8 @@ pub use error::{PgError, format_lsn, parse_lsn};
 use crate::config::{ConnectorConfig, SnapshotMode};
 use crate::event::ChangeBatch;
 use crate::offsets::{PgPosition, Position};
-use crate::runtime::{BatchSender, backoff_delay};
-pub use crate::runtime::{NoObserver, ReaderObserver};
+use crate::source::BatchSender;
+pub use crate::source::{NoObserver, ReaderObserver};
 
 /// Startup options pinning the text formats `types` parses.
 const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres \
@@ -200,32 +199,17 @@ pub async fn run_resilient(
     committed: watch::Receiver<Option<Position>>,
     observer: &dyn ReaderObserver,
 ) -> Result<(), PgError> {
-    let mut sender = BatchSender::new(out);
-    let mut attempt = 0u32;
-    loop {
-        let from = sender
-            .last_sent()
-            .cloned()
-            .or_else(|| committed.borrow().clone())
-            .or_else(|| resume.clone());
-        let before = sender.last_sent().cloned();
-        match run(config, from, &mut sender, committed.clone(), observer).await {
-            Ok(()) => return Ok(()),
-            Err(PgError::DownstreamClosed) => return Ok(()),
-            Err(e) if e.is_transient() => {
-                if sender.last_sent() != before.as_ref() {
-                    attempt = 0;
-                }
-                let delay =
-                    backoff_delay(attempt, Duration::from_millis(200), Duration::from_secs(30));
-                warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error, reconnecting");
-                observer.retrying(&e);
-                tokio::time::sleep(delay).await;
-                attempt = attempt.saturating_add(1);
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    crate::source::run_resilient(
+        resume,
+        out,
+        committed,
+        observer,
+        |from, mut sender, committed| async move {
+            let result = run(config, from, &mut sender, committed, observer).await;
+            (sender, result)
+        },
+    )
+    .await
 }
 
 /// `CREATE_REPLICATION_SLOT … (SNAPSHOT 'export'|'nothing')`: the consistent point and the

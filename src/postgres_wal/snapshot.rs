@@ -16,10 +16,10 @@ use super::setup::quote_ident;
 use super::types::parse_text;
 use crate::config::ConnectorConfig;
 use crate::event::{
-    ChangeBatch, ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId, Value,
+    ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId, Value,
 };
 use crate::offsets::{PgPosition, Position, SnapshotProgress};
-use crate::runtime::BatchSender;
+use crate::source::{BatchSender, SnapshotRun, TableChunks, finish_snapshot, read_table};
 
 fn q(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> PgError {
     move |source| PgError::Query { context, source }
@@ -63,7 +63,7 @@ pub async fn run(
         .iter()
         .filter(|t| !progress.completed_tables.contains(&t.to_string()))
         .collect();
-    let mut first_overall = progress.rows_done == 0;
+    let first_overall = progress.rows_done == 0;
     // Debezium marks the snapshot's last row `last`: find the last table that has rows, so
     // empty tables at the end do not swallow the marker.
     let mut last_with_rows = None;
@@ -82,6 +82,18 @@ pub async fn run(
             last_with_rows = Some(index);
         }
     }
+    let position = |p: &SnapshotProgress| {
+        Position::Postgres(PgPosition {
+            commit_lsn: stream_point,
+            lsn: stream_point,
+            lsn_index: None,
+            snapshot: Some(p.clone()),
+        })
+    };
+    let mut run = SnapshotRun {
+        progress: &mut progress,
+        first_overall,
+    };
     for (index, table_id) in todo.iter().enumerate() {
         let last_table = Some(index) == last_with_rows;
         let Some(oid) = table_oid(client, &table_id.namespace, &table_id.name).await? else {
@@ -102,8 +114,8 @@ pub async fn run(
         let oids: Vec<u32> = wire.iter().map(|c| c.type_oid).collect();
         custom.load(client, &oids).await?;
         let state = build_table(&wire, &catalog, &config.filters, &|o| custom.get(o), None)?;
-        let resume_key = match &progress.current_table {
-            Some(t) if *t == table_id.to_string() => progress.last_key.as_ref().map(|k| {
+        let resume_key = match &run.progress.current_table {
+            Some(t) if *t == table_id.to_string() => run.progress.last_key.as_ref().map(|k| {
                 k.iter()
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                     .collect::<Vec<String>>()
@@ -111,80 +123,33 @@ pub async fn run(
             _ => None,
         };
         info!(table = %table_id, resumed = resume_key.is_some(), "snapshot of table");
-        let reader = TableReader {
+        let mut reader = TableReader {
             client,
             catalog: &catalog,
             state: &state,
             chunk: config.snapshot_fetch_size as usize,
             cursor_open: std::sync::atomic::AtomicBool::new(false),
+            db,
+            ts_us,
+            lsn: stream_point,
         };
-        let mut last_key = resume_key;
-        let mut first_in_table = last_key.is_none();
-        loop {
-            let (rows, more) = reader.chunk(last_key.as_deref()).await?;
-            if rows.is_empty() {
-                break;
-            }
-            let n = rows.len();
-            let mut events = Vec::with_capacity(n);
-            for (i, (row, key_text)) in rows.into_iter().enumerate() {
-                let last_row_of_table = !more && i + 1 == n;
-                let marker = SnapshotMarker::for_row(
-                    first_overall,
-                    last_table,
-                    first_in_table,
-                    last_row_of_table,
-                );
-                first_overall = false;
-                first_in_table = false;
-                events.push(read_event(&state, row, marker, db, ts_us, stream_point));
-                last_key = key_text;
-            }
-            progress.rows_done += n as u64;
-            progress.current_table = Some(table_id.to_string());
-            progress.last_key = last_key
-                .clone()
-                .map(|k| k.into_iter().map(serde_json::Value::String).collect());
-            if !more {
-                progress.completed_tables.push(table_id.to_string());
-                progress.current_table = None;
-                progress.last_key = None;
-            }
-            let position = Position::Postgres(PgPosition {
-                commit_lsn: stream_point,
-                lsn: stream_point,
-                lsn_index: None,
-                snapshot: Some(progress.clone()),
-            });
-            out.send(ChangeBatch {
-                events,
-                markers: Vec::new(),
-                position,
-            })
-            .await
-            .map_err(|_| PgError::DownstreamClosed)?;
-            if !more {
-                break;
-            }
-        }
-        if !progress.completed_tables.contains(&table_id.to_string()) {
-            progress.completed_tables.push(table_id.to_string());
-        }
+        read_table(
+            &mut reader,
+            table_id,
+            resume_key,
+            last_table,
+            &mut run,
+            &position,
+            out,
+        )
+        .await?;
     }
     client
         .batch_execute("COMMIT")
         .await
         .map_err(q("snapshot COMMIT"))?;
     let done = PgPosition::after_commit(stream_point);
-    // Commit the snapshot's end even when its last tables were empty: otherwise a restart
-    // would find the snapshot unfinished and read those tables again in a new snapshot.
-    out.send(ChangeBatch {
-        events: Vec::new(),
-        markers: Vec::new(),
-        position: Position::Postgres(done.clone()),
-    })
-    .await
-    .map_err(|_| PgError::DownstreamClosed)?;
+    finish_snapshot::<PgError>(out, Position::Postgres(done.clone())).await?;
     Ok(done)
 }
 
@@ -224,6 +189,30 @@ struct TableReader<'a> {
     chunk: usize,
     /// Tables without a primary key are read through a cursor, opened on the first chunk.
     cursor_open: std::sync::atomic::AtomicBool,
+    db: &'a str,
+    ts_us: i64,
+    /// The LSN the snapshot's events carry (the stream point).
+    lsn: u64,
+}
+
+impl TableChunks for TableReader<'_> {
+    type Key = Vec<String>;
+    type Error = PgError;
+
+    async fn chunk(
+        &mut self,
+        after: Option<&Vec<String>>,
+    ) -> Result<(Vec<ReadRow>, bool), PgError> {
+        self.read_chunk(after.map(Vec::as_slice)).await
+    }
+
+    fn event(&self, row: Row, marker: SnapshotMarker) -> ChangeEvent {
+        read_event(self.state, row, marker, self.db, self.ts_us, self.lsn)
+    }
+
+    fn key_to_json(key: &Vec<String>) -> Vec<serde_json::Value> {
+        key.iter().cloned().map(serde_json::Value::String).collect()
+    }
 }
 
 /// A row and the text of its key columns (the next chunk starts after it).
@@ -231,7 +220,7 @@ type ReadRow = (Row, Option<Vec<String>>);
 
 impl TableReader<'_> {
     /// Up to `chunk` rows after `after`; `true` when more remain.
-    async fn chunk(&self, after: Option<&[String]>) -> Result<(Vec<ReadRow>, bool), PgError> {
+    async fn read_chunk(&self, after: Option<&[String]>) -> Result<(Vec<ReadRow>, bool), PgError> {
         let columns: Vec<&str> = self
             .state
             .wire_to_schema

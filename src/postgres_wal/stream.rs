@@ -19,7 +19,7 @@ use super::relations::{RelationCache, WireColumn, build_table};
 use crate::config::ConnectorConfig;
 use crate::event::{ChangeBatch, ChangeEvent, TxInfo, TxMarker, TxOrders};
 use crate::offsets::{PgPosition, Position};
-use crate::runtime::BatchSender;
+use crate::source::{BatchSender, InFlight};
 
 /// The transaction being received.
 struct OpenTx {
@@ -71,12 +71,9 @@ pub struct Streamer<'a> {
     batch_started: Option<Instant>,
     /// Position after the last event in `batch`.
     batch_point: Option<PgPosition>,
-    /// The newest position handed to the emitter, in this session or an earlier one of the
-    /// same run (a reconnect does not forget what is in flight).
-    sent: Option<Position>,
-    /// A sent batch is not committed yet (see [`Streamer::handover_due`]); while one is,
-    /// nothing beyond the committed position may be confirmed to the server.
-    in_flight: bool,
+    /// Whether a batch handed over (in this session or an earlier one of the same run) is not
+    /// committed yet; while one is, nothing beyond the committed position may be confirmed.
+    in_flight: InFlight,
     last_acked: u64,
     last_commit_lsn: Option<u64>,
     tx: Option<OpenTx>,
@@ -95,8 +92,7 @@ impl<'a> Streamer<'a> {
         // Confirm only what is committed: `resume` may be a position that was handed over
         // but not committed yet (a reconnect resumes after what was sent).
         let last_acked = super::committed_commit_lsn(&committed);
-        let sent = out.last_sent().cloned();
-        let in_flight = is_in_flight(sent.as_ref(), committed.borrow().as_ref());
+        let in_flight = InFlight::new(out, &committed);
         Streamer {
             config,
             db,
@@ -110,7 +106,6 @@ impl<'a> Streamer<'a> {
             markers: Vec::new(),
             batch_started: None,
             batch_point: None,
-            sent,
             in_flight,
             last_acked,
             last_commit_lsn: None,
@@ -153,11 +148,7 @@ impl<'a> Streamer<'a> {
     /// Notes a committed position; true when it completes what was sent, so the emitter is
     /// idle and waiting transactions should be handed over now.
     fn on_committed(&mut self) -> bool {
-        if !self.in_flight {
-            return false;
-        }
-        self.in_flight = is_in_flight(self.sent.as_ref(), self.committed.borrow().as_ref());
-        !self.in_flight
+        self.in_flight.on_committed(&self.committed)
     }
 
     /// Whether to hand the batch over at a transaction's end: when it is full, or when the
@@ -166,7 +157,8 @@ impl<'a> Streamer<'a> {
     /// `poll.interval.ms` (the latency benchmark of issue #7), while under load batches fill
     /// up during each Kafka transaction.
     fn handover_due(&self) -> bool {
-        !self.in_flight || self.batch.len() >= self.config.max_batch_size as usize
+        self.in_flight
+            .handover_due(self.batch.len(), self.config.max_batch_size)
     }
 
     fn ack(&mut self, client: &ReplicationClient) {
@@ -176,7 +168,7 @@ impl<'a> Streamer<'a> {
         };
         let inputs = AckInputs {
             committed,
-            in_flight: self.in_flight,
+            in_flight: self.in_flight.is_in_flight(),
             in_transaction: self.tx.is_some(),
             pending_events: !self.batch.is_empty(),
             server_wal_end: self.wal_end,
@@ -421,19 +413,8 @@ impl<'a> Streamer<'a> {
             })
             .await
             .map_err(|_| PgError::DownstreamClosed)?;
-        self.sent = self.out.last_sent().cloned();
-        self.in_flight = true;
+        self.in_flight.sent(self.out);
         Ok(())
-    }
-}
-
-/// Whether something handed over is not committed yet. Positions of one reader always
-/// compare; if they ever do not, assume it is, which only holds acknowledgements back.
-fn is_in_flight(sent: Option<&Position>, committed: Option<&Position>) -> bool {
-    match (sent, committed) {
-        (None, _) => false,
-        (Some(_), None) => true,
-        (Some(s), Some(c)) => s.is_after(c).unwrap_or(true),
     }
 }
 

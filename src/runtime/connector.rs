@@ -8,7 +8,6 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, error, info, info_span, warn};
 
-use super::backoff::backoff_delay;
 use super::meter::meter;
 use super::metrics::ConnectorMetrics;
 use super::status::{ConnectorState, ConnectorStatus};
@@ -18,6 +17,7 @@ use crate::emitter::{EmitError, KafkaEmitter, current_owner, offsets_of, run_emb
 use crate::mysql_binlog::{self, MySqlError};
 use crate::offsets::{FileOffsetStore, OffsetError, Position, TopicPresence};
 use crate::postgres_wal::{self, PgError};
+use crate::source::backoff_delay;
 use crate::task::AbortOnDrop;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +97,7 @@ pub async fn committed_position(
 /// Reports the reader's reconnects in the connector's status and error count.
 struct StatusObserver(Arc<Mutex<ConnectorStatus>>, Arc<ConnectorMetrics>);
 
-impl crate::runtime::ReaderObserver for StatusObserver {
+impl crate::source::ReaderObserver for StatusObserver {
     // RUNNING only from here: a user who writes once the status says RUNNING must see the
     // write as a change event, so the slot (or binlog position) must exist by then.
     fn started(&self) {
@@ -182,9 +182,14 @@ async fn run_once(
                         .await
                         .map_err(TaskError::from)
                 }
-                _ => postgres_wal::run_resilient(&reader_config, resume, tx, commit_rx, &observer)
-                    .await
-                    .map_err(TaskError::from),
+                ConnectorClass::Postgres => {
+                    postgres_wal::run_resilient(&reader_config, resume, tx, commit_rx, &observer)
+                        .await
+                        .map_err(TaskError::from)
+                }
+                ConnectorClass::MongoDb => {
+                    Err(TaskError::ReaderUnavailable(reader_config.class.name()))
+                }
             }
         }
         .in_current_span(),

@@ -4,13 +4,10 @@
 //! operations of the REST API (create, reconfigure, pause, resume, stop, restart, delete,
 //! offsets) live in `ops` and `offsets_ops`; API-managed configs persist through `store`.
 
-mod backoff;
-mod channel;
 mod connector;
 mod data_dir_lock;
 mod meter;
 pub mod metrics;
-mod observer;
 mod offsets_ops;
 mod ops;
 mod status;
@@ -26,18 +23,17 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
-pub use backoff::backoff_delay;
-pub use channel::{BatchSender, Closed};
 pub use connector::{TaskError, committed_position};
 pub use data_dir_lock::{DataDirLock, LockError};
 pub use metrics::{ConnectorMetrics, MetricsSnapshot};
-pub use observer::{NoObserver, ReaderObserver};
 pub use offsets_ops::{OffsetsView, PartitionOffset};
 pub use status::{
     ConnectorInfo, ConnectorState, ConnectorStatus, HIDDEN, StateInfo, StatusInfo, TargetState,
     TaskId, TaskStateInfo, hide_secrets,
 };
 pub use store::{ConfigStore, StoreError, StoredConnector};
+// The reader contract lives in `source`; re-exported for callers that knew it here.
+pub use crate::source::{BatchSender, Closed, NoObserver, ReaderObserver, backoff_delay};
 
 use crate::config::{ConfigErrors, ConnectorConfig, ServiceConfig, resolve_env_refs};
 use crate::offsets::OffsetError;

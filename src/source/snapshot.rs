@@ -1,0 +1,118 @@
+//! The snapshot's chunk loop, written once: a table is read in key order, a chunk at a time;
+//! each chunk is one batch whose position records the last key read (so a restart resumes
+//! after the last committed chunk), and its rows carry Debezium's snapshot markers (`first`,
+//! `first_in_data_collection`, `last_in_data_collection`, `last`). A reader supplies how to
+//! read a chunk and how a row becomes an event ([`TableChunks`]), and how a position holds the
+//! progress.
+
+use std::future::Future;
+
+use super::channel::BatchSender;
+use super::error::SourceError;
+use crate::event::{ChangeBatch, ChangeEvent, Row, SnapshotMarker, TableId};
+use crate::offsets::{Position, SnapshotProgress};
+
+/// One table's rows in key order, a chunk at a time.
+pub trait TableChunks {
+    /// A row's key, as the next chunk starts after it.
+    type Key: Send + Sync;
+    type Error: SourceError;
+
+    /// The rows after `after` (from the start with `None`), each with its key (`None` for a
+    /// table without one), and whether more follow.
+    #[allow(clippy::type_complexity)]
+    fn chunk(
+        &mut self,
+        after: Option<&Self::Key>,
+    ) -> impl Future<Output = Result<(Vec<(Row, Option<Self::Key>)>, bool), Self::Error>> + Send;
+
+    /// The snapshot read event of a row.
+    fn event(&self, row: Row, marker: SnapshotMarker) -> ChangeEvent;
+
+    /// The key as the offset stores it.
+    fn key_to_json(key: &Self::Key) -> Vec<serde_json::Value>;
+}
+
+/// Where the whole snapshot stands, across its tables.
+pub struct SnapshotRun<'a> {
+    pub progress: &'a mut SnapshotProgress,
+    /// No row was sent yet (the next one is the snapshot's `first`).
+    pub first_overall: bool,
+}
+
+/// Reads `table` from after `resume_key` to its end and hands each chunk over, with the
+/// position `position` makes of the progress. `last_table`: the last table that has rows, so
+/// its last row is the snapshot's `last`.
+pub async fn read_table<T: TableChunks>(
+    reader: &mut T,
+    table: &TableId,
+    resume_key: Option<T::Key>,
+    last_table: bool,
+    run: &mut SnapshotRun<'_>,
+    position: &(impl Fn(&SnapshotProgress) -> Position + Sync),
+    out: &mut BatchSender,
+) -> Result<(), T::Error> {
+    let name = table.to_string();
+    let mut last_key = resume_key;
+    let mut first_in_table = last_key.is_none();
+    loop {
+        let (rows, more) = reader.chunk(last_key.as_ref()).await?;
+        if rows.is_empty() {
+            break;
+        }
+        let n = rows.len();
+        let mut events = Vec::with_capacity(n);
+        for (i, (row, key)) in rows.into_iter().enumerate() {
+            let last_row_of_table = !more && i + 1 == n;
+            let marker = SnapshotMarker::for_row(
+                run.first_overall,
+                last_table,
+                first_in_table,
+                last_row_of_table,
+            );
+            run.first_overall = false;
+            first_in_table = false;
+            events.push(reader.event(row, marker));
+            last_key = key;
+        }
+        let progress = &mut *run.progress;
+        progress.rows_done += n as u64;
+        progress.current_table = Some(name.clone());
+        progress.last_key = last_key.as_ref().map(T::key_to_json);
+        if !more {
+            progress.completed_tables.push(name.clone());
+            progress.current_table = None;
+            progress.last_key = None;
+        }
+        out.send(ChangeBatch {
+            events,
+            markers: Vec::new(),
+            position: position(progress),
+        })
+        .await
+        .map_err(|_| T::Error::downstream_closed())?;
+        if !more {
+            break;
+        }
+    }
+    if !run.progress.completed_tables.contains(&name) {
+        run.progress.completed_tables.push(name);
+    }
+    Ok(())
+}
+
+/// Hands over the snapshot's end with the position streaming starts from, and no events:
+/// committed even when the last tables were empty, so a restart does not find the snapshot
+/// unfinished and read them again in a new one.
+pub async fn finish_snapshot<E: SourceError>(
+    out: &mut BatchSender,
+    position: Position,
+) -> Result<(), E> {
+    out.send(ChangeBatch {
+        events: Vec::new(),
+        markers: Vec::new(),
+        position,
+    })
+    .await
+    .map_err(|_| E::downstream_closed())
+}
