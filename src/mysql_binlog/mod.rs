@@ -38,11 +38,7 @@ const HEARTBEAT_NANOS: u64 = 2_000_000_000;
 
 /// Whether to snapshot before streaming, given the mode and the committed position.
 fn needs_snapshot(mode: SnapshotMode, resume: Option<&MySqlPosition>) -> bool {
-    match mode {
-        SnapshotMode::Never | SnapshotMode::NoData | SnapshotMode::Recovery => false,
-        SnapshotMode::Always => true,
-        _ => resume.is_none_or(|p| p.snapshot.is_some()),
-    }
+    crate::source::needs_snapshot(mode, resume.map(|p| p.snapshot.as_ref()))
 }
 
 /// A position from the server's binlog coordinates and GTID text.

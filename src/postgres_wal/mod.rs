@@ -39,11 +39,7 @@ const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalS
 
 /// Whether to snapshot before streaming, given the mode and the committed position.
 fn needs_snapshot(mode: SnapshotMode, resume: Option<&PgPosition>) -> bool {
-    match mode {
-        SnapshotMode::Never | SnapshotMode::NoData => false,
-        SnapshotMode::Always => true,
-        _ => resume.is_none_or(|p| p.snapshot.is_some()),
-    }
+    crate::source::needs_snapshot(mode, resume.map(|p| p.snapshot.as_ref()))
 }
 
 /// Reads the connector's database until an error or until the emitter side goes away.

@@ -21,4 +21,4 @@ pub use error::SourceError;
 pub use in_flight::InFlight;
 pub use observer::{NoObserver, ReaderObserver};
 pub use resilient::run_resilient;
-pub use snapshot::{SnapshotRun, TableChunks, finish_snapshot, read_table};
+pub use snapshot::{SnapshotRun, TableChunks, finish_snapshot, needs_snapshot, read_table};

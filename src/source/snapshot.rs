@@ -9,6 +9,7 @@ use std::future::Future;
 
 use super::channel::BatchSender;
 use super::error::SourceError;
+use crate::config::SnapshotMode;
 use crate::event::{ChangeBatch, ChangeEvent, Row, SnapshotMarker, TableId};
 use crate::offsets::{Position, SnapshotProgress};
 
@@ -115,4 +116,37 @@ pub async fn finish_snapshot<E: SourceError>(
     })
     .await
     .map_err(|_| E::downstream_closed())
+}
+
+/// Whether to snapshot before streaming. `resume` is the committed position's snapshot state:
+/// `None` when nothing was committed, `Some(Some(_))` when a snapshot was under way.
+pub fn needs_snapshot(mode: SnapshotMode, resume: Option<Option<&SnapshotProgress>>) -> bool {
+    match mode {
+        SnapshotMode::Never | SnapshotMode::NoData | SnapshotMode::Recovery => false,
+        SnapshotMode::Always => true,
+        _ => resume.is_none_or(|snapshot| snapshot.is_some()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snapshot_decision_follows_the_mode_and_the_committed_state() {
+        use SnapshotMode::*;
+        let midway = SnapshotProgress::default();
+        for mode in [Initial, WhenNeeded, InitialOnly] {
+            assert!(needs_snapshot(mode, None), "{mode:?}: nothing committed");
+            assert!(!needs_snapshot(mode, Some(None)), "{mode:?}: done");
+            assert!(
+                needs_snapshot(mode, Some(Some(&midway))),
+                "{mode:?}: under way"
+            );
+        }
+        assert!(needs_snapshot(Always, Some(None)));
+        for mode in [Never, NoData, Recovery] {
+            assert!(!needs_snapshot(mode, None), "{mode:?}");
+        }
+    }
 }
