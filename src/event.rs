@@ -14,6 +14,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::offsets::Position;
 
+/// The kind of database a connector reads: the one vocabulary that the config, the offsets,
+/// the emitter and the runtime share (MySQL and MariaDB are one kind with two classes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    Postgres,
+    MySql,
+    MongoDb,
+}
+
+impl SourceKind {
+    /// As offsets and the REST API name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Postgres => "postgres",
+            SourceKind::MySql => "mysql",
+            SourceKind::MongoDb => "mongodb",
+        }
+    }
+
+    /// The connectors of this kind, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Postgres => "postgres",
+            SourceKind::MySql => "mysql/mariadb",
+            SourceKind::MongoDb => "mongodb",
+        }
+    }
+}
+
 /// A captured table (PostgreSQL `schema.table`, MySQL `database.table`, Mongo `db.collection`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TableId {

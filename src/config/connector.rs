@@ -11,7 +11,7 @@ use regex::{Regex, RegexBuilder};
 
 use super::problems::ConfigErrors;
 use super::{check_topic_name, is_http_url};
-use crate::event::TableId;
+use crate::event::{SourceKind, TableId};
 
 /// Which database a connector reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl ConnectorClass {
 
     /// Every setting this class reads (its family's keys), for the validate endpoint.
     pub fn known_keys(self) -> Vec<&'static str> {
-        let family = self.family();
+        let family = self.kind();
         KEYS.iter()
             .filter(|(_, f)| f.contains(&family))
             .map(|(k, _)| *k)
@@ -54,41 +54,25 @@ impl ConnectorClass {
         }
     }
 
-    fn family(self) -> Family {
+    /// The kind of database this class reads.
+    pub fn kind(self) -> SourceKind {
         match self {
-            ConnectorClass::Postgres => Family::Postgres,
-            ConnectorClass::MySql | ConnectorClass::MariaDb => Family::MySql,
-            ConnectorClass::MongoDb => Family::Mongo,
+            ConnectorClass::Postgres => SourceKind::Postgres,
+            ConnectorClass::MySql | ConnectorClass::MariaDb => SourceKind::MySql,
+            ConnectorClass::MongoDb => SourceKind::MongoDb,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
-    Postgres,
-    MySql,
-    Mongo,
-}
-
-impl Family {
-    fn label(self) -> &'static str {
-        match self {
-            Family::Postgres => "postgres",
-            Family::MySql => "mysql/mariadb",
-            Family::Mongo => "mongodb",
-        }
-    }
-}
-
-const ALL: &[Family] = &[Family::Postgres, Family::MySql, Family::Mongo];
-const RELATIONAL: &[Family] = &[Family::Postgres, Family::MySql];
-const PG: &[Family] = &[Family::Postgres];
-const MY: &[Family] = &[Family::MySql];
-const MONGO: &[Family] = &[Family::Mongo];
-const NOT_PG: &[Family] = &[Family::MySql, Family::Mongo];
+const ALL: &[SourceKind] = &[SourceKind::Postgres, SourceKind::MySql, SourceKind::MongoDb];
+const RELATIONAL: &[SourceKind] = &[SourceKind::Postgres, SourceKind::MySql];
+const PG: &[SourceKind] = &[SourceKind::Postgres];
+const MY: &[SourceKind] = &[SourceKind::MySql];
+const MONGO: &[SourceKind] = &[SourceKind::MongoDb];
+const NOT_PG: &[SourceKind] = &[SourceKind::MySql, SourceKind::MongoDb];
 
 /// Every key Siphon reads, and which connector families accept it.
-const KEYS: &[(&str, &[Family])] = &[
+const KEYS: &[(&str, &[SourceKind])] = &[
     ("name", ALL),
     ("connector.class", ALL),
     ("tasks.max", ALL),
@@ -176,10 +160,10 @@ pub enum SnapshotMode {
 }
 
 impl SnapshotMode {
-    fn allowed(family: Family) -> &'static [(&'static str, SnapshotMode)] {
+    fn allowed(family: SourceKind) -> &'static [(&'static str, SnapshotMode)] {
         use SnapshotMode::*;
         match family {
-            Family::Postgres => &[
+            SourceKind::Postgres => &[
                 ("always", Always),
                 ("initial", Initial),
                 ("initial_only", InitialOnly),
@@ -187,7 +171,7 @@ impl SnapshotMode {
                 ("never", Never),
                 ("when_needed", WhenNeeded),
             ],
-            Family::MySql => &[
+            SourceKind::MySql => &[
                 ("always", Always),
                 ("initial", Initial),
                 ("initial_only", InitialOnly),
@@ -198,7 +182,7 @@ impl SnapshotMode {
                 ("when_needed", WhenNeeded),
                 ("recovery", Recovery),
             ],
-            Family::Mongo => &[
+            SourceKind::MongoDb => &[
                 ("initial", Initial),
                 ("initial_only", InitialOnly),
                 ("no_data", NoData),
@@ -460,7 +444,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn check_keys(map: &BTreeMap<String, String>, family: Family, problems: &mut ConfigErrors) {
+fn check_keys(map: &BTreeMap<String, String>, family: SourceKind, problems: &mut ConfigErrors) {
     for (key, value) in map {
         if let Some((_, families)) = KEYS.iter().find(|(k, _)| k == key) {
             if !families.contains(&family) {
@@ -566,7 +550,7 @@ impl ConnectorConfig {
         let Some(class) = class else {
             return Err(r.problems);
         };
-        let family = class.family();
+        let family = class.kind();
         check_keys(map, family, &mut r.problems);
 
         let topic_prefix = r.required("topic.prefix").unwrap_or_default().to_owned();
@@ -576,7 +560,7 @@ impl ConnectorConfig {
             r.problems.push("topic.prefix", msg);
         }
         r.number("tasks.max", 1u32, 1, u32::MAX);
-        if family == Family::Postgres
+        if family == SourceKind::Postgres
             && let Some(p) = r.get("plugin.name")
             && p != "pgoutput"
         {
@@ -587,7 +571,7 @@ impl ConnectorConfig {
         }
 
         let database = match family {
-            Family::Mongo => None,
+            SourceKind::MongoDb => None,
             _ => {
                 let hostname = r.required("database.hostname").unwrap_or_default();
                 if hostname.contains(char::is_whitespace) {
@@ -596,14 +580,14 @@ impl ConnectorConfig {
                         format!("`{hostname}` must not contain spaces"),
                     );
                 }
-                let default_port = if family == Family::Postgres {
+                let default_port = if family == SourceKind::Postgres {
                     5432
                 } else {
                     3306
                 };
                 let port = r.number("database.port", default_port, 1u16, u16::MAX);
                 let user = r.required("database.user").unwrap_or_default().to_owned();
-                let dbname = if family == Family::Postgres {
+                let dbname = if family == SourceKind::Postgres {
                     r.required("database.dbname").map(str::to_owned)
                 } else {
                     None
@@ -621,11 +605,11 @@ impl ConnectorConfig {
         };
 
         let (ns_include, ns_exclude) = match family {
-            Family::Postgres => ("schema.include.list", "schema.exclude.list"),
+            SourceKind::Postgres => ("schema.include.list", "schema.exclude.list"),
             _ => ("database.include.list", "database.exclude.list"),
         };
         let (tbl_include, tbl_exclude) = match family {
-            Family::Mongo => ("collection.include.list", "collection.exclude.list"),
+            SourceKind::MongoDb => ("collection.include.list", "collection.exclude.list"),
             _ => ("table.include.list", "table.exclude.list"),
         };
         r.exclusive(ns_include, ns_exclude);
@@ -680,7 +664,7 @@ impl ConnectorConfig {
             TimePrecisionMode::Adaptive,
         );
 
-        let postgres = (family == Family::Postgres).then(|| PostgresOptions {
+        let postgres = (family == SourceKind::Postgres).then(|| PostgresOptions {
             slot_name: slot_name(&mut r),
             slot_drop_on_stop: r.boolean("slot.drop.on.stop", false),
             publication_name: r
@@ -708,7 +692,7 @@ impl ConnectorConfig {
                 false,
             ),
         });
-        let mysql = (family == Family::MySql).then(|| {
+        let mysql = (family == SourceKind::MySql).then(|| {
             let server_id = match r.required("database.server.id") {
                 Some(_) => r.number("database.server.id", 0u32, 1, u32::MAX),
                 None => 0,
@@ -728,7 +712,7 @@ impl ConnectorConfig {
                 ),
             }
         });
-        let mongo = (family == Family::Mongo).then(|| {
+        let mongo = (family == SourceKind::MongoDb).then(|| {
             let connection_string = r.required("mongodb.connection.string").unwrap_or_default();
             if !connection_string.is_empty()
                 && !connection_string.starts_with("mongodb://")

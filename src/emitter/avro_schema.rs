@@ -34,12 +34,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::event::{Column, DataType, TableId, TableSchema, TimePrecision};
 
 /// Which Debezium connector's `source` block and conventions to follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SourceKind {
-    Postgres,
-    MySql,
-    MongoDb,
-}
+pub use crate::event::SourceKind;
 
 /// Debezium's `decimal.handling.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,15 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::avro_schema::{
-    AvroOptions, DecimalMode, SchemaError, SourceKind, TableAvroSchemas, TimeMode, table_schemas,
-    topic_name,
+    AvroOptions, DecimalMode, SchemaError, TableAvroSchemas, TimeMode, table_schemas, topic_name,
 };
 use super::avro_value::{ConnectorMeta, EncodeError, key_value, write_envelope};
 use super::avro_write::AvroWriter;
 use super::kafka::OutRecord;
 use super::records::Planned;
 use super::registry::{Registry, RegistryError};
-use crate::config::{ConnectorClass, ConnectorConfig, DecimalHandlingMode, TimePrecisionMode};
+use crate::config::{ConnectorConfig, DecimalHandlingMode, TimePrecisionMode};
 use crate::event::{TableId, TableSchema};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,12 +35,7 @@ impl EncoderError {
 
 /// Avro options from the connector's Debezium settings.
 pub fn avro_options(config: &ConnectorConfig) -> AvroOptions {
-    let source = match config.class {
-        ConnectorClass::Postgres => SourceKind::Postgres,
-        ConnectorClass::MySql | ConnectorClass::MariaDb => SourceKind::MySql,
-        ConnectorClass::MongoDb => SourceKind::MongoDb,
-    };
-    let mut opts = AvroOptions::debezium_defaults(source);
+    let mut opts = AvroOptions::debezium_defaults(config.class.kind());
     opts.decimal = match config.decimal_handling_mode {
         DecimalHandlingMode::Precise => DecimalMode::Precise,
         DecimalHandlingMode::Double => DecimalMode::Double,

@@ -5,6 +5,7 @@
 //! never compare), so comparison returns a `Result` instead of implementing `PartialOrd`, and
 //! callers must decide what an incomparable pair means.
 
+use crate::event::SourceKind;
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
@@ -127,12 +128,17 @@ pub enum Position {
 }
 
 impl Position {
-    pub fn source_name(&self) -> &'static str {
+    /// The kind of source the position is of.
+    pub fn kind(&self) -> SourceKind {
         match self {
-            Position::Postgres(_) => "postgres",
-            Position::Mysql(_) => "mysql",
-            Position::Mongodb(_) => "mongodb",
+            Position::Postgres(_) => SourceKind::Postgres,
+            Position::Mysql(_) => SourceKind::MySql,
+            Position::Mongodb(_) => SourceKind::MongoDb,
         }
+    }
+
+    pub fn source_name(&self) -> &'static str {
+        self.kind().name()
     }
 
     pub fn snapshot(&self) -> Option<&SnapshotProgress> {

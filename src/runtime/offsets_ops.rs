@@ -9,7 +9,7 @@ use tracing::info;
 
 use super::connector::committed_position;
 use super::{Runtime, RuntimeError, TargetState};
-use crate::config::{ConnectorClass, ConnectorConfig};
+use crate::config::ConnectorConfig;
 use crate::emitter::kafka::{KafkaSink, OutRecord};
 use crate::emitter::{OWNER_HEADER, instance_id};
 use crate::offsets::{FileOffsetStore, Position, offset_key};
@@ -31,14 +31,6 @@ pub struct OffsetsView {
 /// Siphon's one source partition per connector, as Debezium names it.
 fn partition(config: &ConnectorConfig) -> Json {
     json!({ "server": config.topic_prefix })
-}
-
-fn source_of(class: ConnectorClass) -> &'static str {
-    match class {
-        ConnectorClass::Postgres => "postgres",
-        ConnectorClass::MySql | ConnectorClass::MariaDb => "mysql",
-        ConnectorClass::MongoDb => "mongodb",
-    }
 }
 
 impl Runtime {
@@ -99,7 +91,7 @@ impl Runtime {
                 let p: Position = serde_json::from_value(offset.clone()).map_err(|e| {
                     RuntimeError::BadRequest(format!("the offset is not a position: {e}"))
                 })?;
-                let expected = source_of(config.class);
+                let expected = config.class.kind().name();
                 if p.source_name() != expected {
                     return Err(RuntimeError::BadRequest(format!(
                         "the offset is a {} position; connector {name} needs a {expected} one",
