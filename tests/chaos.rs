@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::audit::{assert_exactly, lost_and_repeated, ops_by_key, settled_records};
-use common::process::{ApiSiphon, kafka_service};
+use common::process::{ApiSiphon, shared_kafka_config};
 use common::{Server, server};
 use mysql_async::prelude::Queryable;
 
@@ -304,10 +304,9 @@ async fn chaos_postgres_random_sigkills_lose_and_repeat_nothing() {
     )
     .await
     .unwrap();
-    let config = format!(
-        "{}{}",
-        kafka_service(&server(Server::Kafka), &server(Server::Registry), &db.name),
-        db.connector_toml(&db.name, "\"max.batch.size\" = 500")
+    let config = shared_kafka_config(
+        &db.name,
+        &db.connector_toml(&db.name, "\"max.batch.size\" = 500"),
     );
     let topic = format!("{}.public.items", db.name);
     chaos(
@@ -335,10 +334,9 @@ async fn chaos_mariadb_random_sigkills_lose_and_repeat_nothing() {
         "INSERT INTO items SELECT seq, 0 FROM seq_1_to_1000",
     )
     .await;
-    let config = format!(
-        "{}{}",
-        kafka_service(&server(Server::Kafka), &server(Server::Registry), &db.name),
-        db.connector_toml(&db.name, "\"max.batch.size\" = 500")
+    let config = shared_kafka_config(
+        &db.name,
+        &db.connector_toml(&db.name, "\"max.batch.size\" = 500"),
     );
     let topic = format!("{}.{}.items", db.name, db.name);
     chaos(

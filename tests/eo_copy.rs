@@ -18,7 +18,7 @@ use std::time::Duration;
 use common::audit::{
     assert_exactly, committed_count, offsets_never_step_back, ops_by_key, settled_records,
 };
-use common::process::{ApiSiphon, kafka_service};
+use common::process::{ApiSiphon, shared_kafka_config};
 use common::{Server, server, wait_for};
 use pg::TestDb;
 use siphon::offsets::Position;
@@ -41,13 +41,12 @@ async fn copy_resumed_inside_its_transaction_loses_and_repeats_nothing() {
         .unwrap();
     let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "{}{}",
-        kafka_service(&bootstrap, &registry, &db.name),
-        db.connector_toml(
+    let config = shared_kafka_config(
+        &db.name,
+        &db.connector_toml(
             &db.name,
-            "\"max.batch.size\" = 333\n\"max.queue.size\" = 1000"
-        )
+            "\"max.batch.size\" = 333\n\"max.queue.size\" = 1000",
+        ),
     );
     let mut siphon = ApiSiphon::start(
         dir.path(),
@@ -148,10 +147,9 @@ async fn sigterm_inside_a_large_transaction_loses_and_repeats_nothing() {
         .unwrap();
     let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "{}{}",
-        kafka_service(&bootstrap, &registry, &db.name),
-        db.connector_toml(&db.name, "\"max.batch.size\" = 1000")
+    let config = shared_kafka_config(
+        &db.name,
+        &db.connector_toml(&db.name, "\"max.batch.size\" = 1000"),
     );
     let slow = [("SIPHON_FAULT_SLOW", "before_commit:100")];
     let mut siphon = ApiSiphon::start(dir.path(), &config, &slow).await;

@@ -13,13 +13,23 @@ use std::time::Duration;
 
 use common::audit::{assert_exactly, ops_by_key, settled_records, wait_committed};
 use common::private::PrivateServers;
-use common::process::{ApiSiphon, kafka_service};
+use common::process::{ApiSiphon, shared_kafka_config};
 use common::{Server, server};
 use mysql_async::prelude::Queryable;
 
-/// Every id in `ids` as one insert each.
-fn inserts(ids: impl IntoIterator<Item = i64>) -> BTreeMap<i64, String> {
-    ids.into_iter().map(|id| (id, "c".to_owned())).collect()
+/// The audit: every id in `ids` (what the table holds) in `topic` as exactly one insert.
+async fn assert_inserted_once(topic: &str, ids: Vec<i64>) {
+    let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
+    let records = settled_records(
+        &bootstrap,
+        &registry,
+        topic,
+        ids.len(),
+        Duration::from_secs(120),
+    )
+    .await;
+    let expected: BTreeMap<i64, String> = ids.into_iter().map(|id| (id, "c".to_owned())).collect();
+    assert_exactly(&ops_by_key(&records), &expected);
 }
 
 /// Inserts `txns` transactions of `rows` rows, reconnecting after the server went away (a
@@ -57,12 +67,11 @@ async fn postgres_fast_and_immediate_restarts_lose_and_repeat_nothing() {
         .batch_execute("CREATE TABLE rows (id bigint PRIMARY KEY, v bigint NOT NULL)")
         .await
         .unwrap();
-    let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
+    let bootstrap = server(Server::Kafka);
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "{}{}",
-        kafka_service(&bootstrap, &registry, &db.name),
-        db.connector_toml(&db.name, "\"max.batch.size\" = 200")
+    let config = shared_kafka_config(
+        &db.name,
+        &db.connector_toml(&db.name, "\"max.batch.size\" = 200"),
     );
     let siphon = ApiSiphon::start(dir.path(), &config, &[]).await;
     siphon.wait_state(&db.name, "RUNNING").await;
@@ -85,15 +94,7 @@ async fn postgres_fast_and_immediate_restarts_lose_and_repeat_nothing() {
         .map(|r| r.get(0))
         .collect();
     assert!(ids.len() > 3_000, "the load wrote through the restarts");
-    let records = settled_records(
-        &bootstrap,
-        &registry,
-        &topic,
-        ids.len(),
-        Duration::from_secs(120),
-    )
-    .await;
-    assert_exactly(&ops_by_key(&records), &inserts(ids));
+    assert_inserted_once(&topic, ids).await;
     drop(siphon);
     db.drop().await;
 }
@@ -130,12 +131,11 @@ async fn mariadb_kill_9_mid_transaction_loses_and_repeats_nothing() {
         "CREATE TABLE items (id bigint PRIMARY KEY, v bigint NOT NULL)",
     )
     .await;
-    let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
+    let bootstrap = server(Server::Kafka);
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "{}{}",
-        kafka_service(&bootstrap, &registry, &db.name),
-        db.connector_toml(&db.name, "\"max.batch.size\" = 200")
+    let config = shared_kafka_config(
+        &db.name,
+        &db.connector_toml(&db.name, "\"max.batch.size\" = 200"),
     );
     let siphon = ApiSiphon::start(dir.path(), &config, &[]).await;
     siphon.wait_state(&db.name, "RUNNING").await;
@@ -165,15 +165,7 @@ async fn mariadb_kill_9_mid_transaction_loses_and_repeats_nothing() {
         ids.iter().all(|id| *id < 1_000_000),
         "the open transaction rolled back"
     );
-    let records = settled_records(
-        &bootstrap,
-        &registry,
-        &topic,
-        ids.len(),
-        Duration::from_secs(120),
-    )
-    .await;
-    assert_exactly(&ops_by_key(&records), &inserts(ids));
+    assert_inserted_once(&topic, ids).await;
     drop(siphon);
     drop(conn);
     db.drop().await;

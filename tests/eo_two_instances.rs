@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::audit::{assert_exactly, ops_by_key, settled_records};
-use common::process::{ApiSiphon, kafka_service};
+use common::process::{ApiSiphon, shared_kafka_config};
 use common::{Server, server};
 use pg::TestDb;
 
@@ -25,10 +25,9 @@ async fn a_second_instance_fences_the_first_without_duplicates() {
         .await
         .unwrap();
     let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
-    let config = format!(
-        "{}{}",
-        kafka_service(&bootstrap, &registry, &db.name),
-        db.connector_toml(&db.name, "\"max.batch.size\" = 50")
+    let config = shared_kafka_config(
+        &db.name,
+        &db.connector_toml(&db.name, "\"max.batch.size\" = 50"),
     );
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let first = ApiSiphon::start(dir_a.path(), &config, &[]).await;

@@ -108,6 +108,16 @@ pub fn kafka_service(bootstrap: &str, registry: &str, tag: &str) -> String {
     )
 }
 
+/// A whole config: the shared broker and registry, service topics named after `tag`, and
+/// `connectors` (`[[connectors]]` TOML).
+pub fn shared_kafka_config(tag: &str, connectors: &str) -> String {
+    use super::{Server, server};
+    format!(
+        "{}{connectors}",
+        kafka_service(&server(Server::Kafka), &server(Server::Registry), tag)
+    )
+}
+
 impl ApiSiphon {
     /// Starts siphon on `config` (service and connectors TOML) and waits for its API.
     pub async fn start(dir: &Path, config: &str, env: &[(&str, &str)]) -> ApiSiphon {
