@@ -66,7 +66,8 @@ impl TaskError {
             }))
             | TaskError::FencedBy { .. } => {
                 "another siphon instance runs this connector: stop one of them, or give each \
-                 deployment its own service.group_id"
+                 deployment its own service.group_id; if that instance is gone, restart this \
+                 connector (POST /connectors/{name}/restart) to take it back"
             }
             TaskError::Emit(_) => {
                 "check the broker, the schema registry and the connector's topics"
