@@ -6,7 +6,11 @@
 //! Validation collects every problem, each naming its key, instead of stopping at the first.
 
 mod connector;
+mod filters;
+mod keys;
 mod problems;
+mod reader;
+mod source_options;
 mod toml_map;
 
 use std::collections::BTreeMap;
@@ -16,11 +20,15 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use connector::{
-    ConnectorClass, ConnectorConfig, DatabaseConfig, DecimalHandlingMode, Filters, MongoOptions,
-    MySqlOptions, PostgresOptions, PublicationAutocreateMode, Secret, SnapshotMode,
-    TimePrecisionMode, is_secret_key,
+    ConnectorClass, ConnectorConfig, DecimalHandlingMode, PublicationAutocreateMode, Secret,
+    SnapshotMode, TimePrecisionMode,
 };
+pub use filters::Filters;
+pub use keys::is_secret_key;
 pub use problems::{ConfigErrors, ConfigProblem};
+pub use source_options::{
+    DatabaseConfig, MongoOptions, MySqlOptions, PostgresOptions, SourceOptions,
+};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -692,7 +700,7 @@ mod tests {
         );
         let cfg = cfg.validate().unwrap();
         let c = &cfg.connectors[0];
-        assert_eq!(c.database.as_ref().unwrap().port, 5433);
+        assert_eq!(c.source.database().unwrap().port, 5433);
         assert!(!c.tombstones_on_delete);
     }
 
@@ -732,7 +740,7 @@ mod tests {
         ]))
         .unwrap();
         let cfg = cfg.validate().unwrap();
-        assert_eq!(cfg.connectors[0].database.as_ref().unwrap().port, 5432);
+        assert_eq!(cfg.connectors[0].source.database().unwrap().port, 5432);
     }
 
     #[test]

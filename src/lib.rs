@@ -1,15 +1,19 @@
 //! Siphon: change data capture from PostgreSQL, MySQL/MariaDB and MongoDB into Kafka, in
 //! Debezium's event format, exactly once. See `../shared/design.md` for the architecture.
+//!
+//! Dependencies point one way: `event`, `offsets`, `config` ← `source` (the contract every
+//! reader implements) ← the readers ← `runtime` (the one dispatch) ← `api`; the emitter sits
+//! below the runtime. Modules the tests and the binary do not use are crate-private.
 
 pub mod api;
 pub mod config;
-pub mod emitter;
+pub(crate) mod emitter;
 pub mod event;
-pub mod mongo_oplog;
+pub(crate) mod mongo_oplog;
 pub mod mysql_binlog;
 pub mod offsets;
 pub mod postgres_wal;
 pub mod runtime;
 pub mod source;
-pub mod task;
+pub(crate) mod task;
 pub mod telemetry;

@@ -226,7 +226,7 @@ async fn user_without_replication_privilege_gets_a_clear_error() {
         .await
         .unwrap();
     let mut config = db.config(&[]);
-    config.database.as_mut().unwrap().user = role.clone();
+    config.source.database_mut().unwrap().user = role.clone();
     let running = Running::start(config, None);
     let result = tokio::time::timeout(TIMEOUT, running.reader)
         .await

@@ -1,4 +1,6 @@
 use super::*;
+use crate::config::keys::{AVRO_CONVERTER, edit_distance, is_secret_key};
+use crate::event::TableId;
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -37,10 +39,12 @@ fn debezium_postgres_json_is_accepted_with_debezium_defaults() {
     );
     let c = ConnectorConfig::from_map("inventory", &m).unwrap();
     assert_eq!(c.class, ConnectorClass::Postgres);
-    let db = c.database.as_ref().unwrap();
+    let SourceOptions::Postgres(pg) = &c.source else {
+        panic!("{:?}", c.source)
+    };
+    let db = &pg.database;
     assert_eq!((db.hostname.as_str(), db.port), ("db", 5432));
-    assert_eq!(db.dbname.as_deref(), Some("inventory"));
-    let pg = c.postgres.as_ref().unwrap();
+    assert_eq!(pg.dbname, "inventory");
     assert_eq!(pg.slot_name, "debezium");
     assert_eq!(pg.publication_name, "dbz_publication");
     assert_eq!(
@@ -104,11 +108,13 @@ fn mysql_requires_server_id_in_range() {
     m.insert("snapshot.locking.mode".into(), "none".into());
     m.insert("snapshot.mode".into(), "schema_only".into());
     let c = ConnectorConfig::from_map("c", &m).unwrap();
-    let my = c.mysql.unwrap();
+    let SourceOptions::MySql(my) = &c.source else {
+        panic!("{:?}", c.source)
+    };
     assert_eq!(my.server_id, 184054);
     assert!(!my.snapshot_global_lock);
     assert_eq!(c.snapshot_mode, SnapshotMode::NoData);
-    assert_eq!(c.database.unwrap().port, 3306);
+    assert_eq!(my.database.port, 3306);
 }
 
 #[test]
@@ -126,7 +132,7 @@ fn mariadb_class_uses_the_mysql_family() {
     ]);
     let c = ConnectorConfig::from_map("c", &m).unwrap();
     assert_eq!(c.class, ConnectorClass::MariaDb);
-    assert!(c.mysql.unwrap().include_query);
+    assert!(matches!(&c.source, SourceOptions::MySql(my) if my.include_query));
 }
 
 #[test]
@@ -144,11 +150,11 @@ fn mongodb_needs_a_connection_string() {
     assert_eq!(errors("c", &m).keys(), ["database.hostname"]);
     m.remove("database.hostname");
     let c = ConnectorConfig::from_map("c", &m).unwrap();
-    assert!(c.database.is_none());
-    assert_eq!(
-        format!("{:?}", c.mongo.unwrap().connection_string),
-        "[hidden]"
-    );
+    assert!(c.source.database().is_none());
+    let SourceOptions::MongoDb(mongo) = &c.source else {
+        panic!("{:?}", c.source)
+    };
+    assert_eq!(format!("{:?}", mongo.connection_string), "[hidden]");
 }
 
 #[test]

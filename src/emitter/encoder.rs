@@ -12,7 +12,7 @@ use super::avro_write::AvroWriter;
 use super::kafka::OutRecord;
 use super::records::Planned;
 use super::registry::{Registry, RegistryError};
-use crate::config::{ConnectorConfig, DecimalHandlingMode, TimePrecisionMode};
+use crate::config::{ConnectorConfig, DecimalHandlingMode, SourceOptions, TimePrecisionMode};
 use crate::event::{TableId, TableSchema};
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ pub fn avro_options(config: &ConnectorConfig) -> AvroOptions {
         TimePrecisionMode::AdaptiveTimeMicroseconds => TimeMode::AdaptiveTimeMicroseconds,
         TimePrecisionMode::Connect => TimeMode::Connect,
     };
-    if let Some(pg) = &config.postgres {
+    if let SourceOptions::Postgres(pg) = &config.source {
         opts.hstore_as_map = pg.hstore_as_map;
         opts.interval_as_string = pg.interval_as_string;
     }

@@ -18,6 +18,5 @@ pub mod records;
 pub mod registry;
 pub mod txmeta;
 
-pub use encoder::{Encoder, EncoderError, avro_options};
 pub use owner::{OWNER_HEADER, current_owner, hostname, instance_id, offsets_of};
 pub use pipeline::{EmitError, KafkaEmitter, run_embedded};

@@ -83,6 +83,9 @@ impl crate::source::SourceError for MySqlError {
     fn downstream_closed() -> Self {
         MySqlError::DownstreamClosed
     }
+    fn definite(message: String) -> Self {
+        MySqlError::Protocol(message)
+    }
 }
 
 fn is_transient_driver(e: &mysql_async::Error) -> bool {

@@ -22,15 +22,15 @@ mod value;
 
 use mysql_async::BinlogStreamRequest;
 use mysql_async::prelude::Queryable;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 pub use error::MySqlError;
 
-use crate::config::{ConnectorConfig, SnapshotMode};
-use crate::event::ChangeBatch;
+use crate::config::{ConnectorConfig, MySqlOptions, SnapshotMode};
+use crate::event::SourceKind;
 use crate::offsets::{MySqlPosition, Position};
-use crate::source::{BatchSender, ReaderObserver};
+use crate::source::{BatchSender, ReaderObserver, Source};
 use setup::ServerInfo;
 
 /// Heartbeats the server sends on an idle binlog connection, so a dead one is noticed.
@@ -65,29 +65,43 @@ fn position_at(
     })
 }
 
-/// Reads the connector's databases until an error or until the emitter side goes away.
-pub async fn run(
-    config: &ConnectorConfig,
-    resume: Option<Position>,
+/// The MySQL/MariaDB reader of one connector.
+#[derive(Clone, Copy)]
+pub struct MySqlSource<'a> {
+    pub config: &'a ConnectorConfig,
+    pub options: &'a MySqlOptions,
+}
+
+impl Source for MySqlSource<'_> {
+    const KIND: SourceKind = SourceKind::MySql;
+    type Position = MySqlPosition;
+    type Error = MySqlError;
+
+    fn session<'s>(
+        &'s self,
+        from: Option<MySqlPosition>,
+        out: &'s mut BatchSender,
+        committed: watch::Receiver<Option<Position>>,
+        observer: &'s dyn ReaderObserver,
+    ) -> impl Future<Output = Result<(), MySqlError>> + Send + 's {
+        run(*self, from, out, committed, observer)
+    }
+}
+
+/// One session: reads the connector's databases until an error or until the emitter side
+/// goes away.
+async fn run(
+    source: MySqlSource<'_>,
+    mut resume: Option<MySqlPosition>,
     out: &mut BatchSender,
     committed: watch::Receiver<Option<Position>>,
     observer: &dyn ReaderObserver,
 ) -> Result<(), MySqlError> {
-    let (Some(db), Some(my)) = (&config.database, &config.mysql) else {
-        return Err(MySqlError::Protocol(
-            "not a MySQL/MariaDB connector configuration".into(),
-        ));
-    };
-    let mut resume = match resume {
-        None => None,
-        Some(Position::Mysql(p)) => Some(p),
-        Some(other) => {
-            return Err(MySqlError::Protocol(format!(
-                "the stored offset is a {} position, not a MySQL one",
-                other.source_name()
-            )));
-        }
-    };
+    let MySqlSource {
+        config,
+        options: my,
+    } = source;
+    let db = &my.database;
     let mut conn = setup::connect(db).await?;
     let server = setup::check_server(&mut conn).await?;
 
@@ -125,7 +139,7 @@ pub async fn run(
         };
         let tables = setup::captured_tables(&mut conn, &config.filters).await?;
         info!(tables = tables.len(), file = %point.file, pos = point.pos, "snapshot");
-        let done = snapshot::run(&mut snap, config, &server, &tables, progress, point, out).await?;
+        let done = snapshot::run(&mut snap, source, &server, &tables, progress, point, out).await?;
         info!("snapshot done");
         resume = Some(done);
         if config.snapshot_mode == SnapshotMode::InitialOnly {
@@ -150,26 +164,23 @@ pub async fn run(
     drop(conn);
     observer.started();
 
-    let mut stream = open_stream(config, my.server_id, &server, &resume).await?;
+    let mut stream = open_stream(my, &server, &resume).await?;
     info!(file = %resume.file, pos = resume.pos, gtids = resume.mariadb_gtids.as_ref().map(|g| g.to_string()).or(resume.gtids.as_ref().map(|g| g.to_string())), "streaming");
     observer.streaming();
     let sql = setup::connect(db).await?;
-    let mut streamer = stream::Streamer::new(config, server, sql, &resume, out, committed);
+    let mut streamer = stream::Streamer::new(source, server, sql, &resume, out, committed);
     streamer.run(&mut stream).await
 }
 
 /// Registers as a replica and requests the binlog from `from`: by GTIDs when the position has
 /// them, else by file and position.
 async fn open_stream(
-    config: &ConnectorConfig,
-    server_id: u32,
+    my: &MySqlOptions,
     server: &ServerInfo,
     from: &MySqlPosition,
 ) -> Result<mysql_async::BinlogStream, MySqlError> {
-    let db = config.database.as_ref().ok_or_else(|| {
-        MySqlError::Protocol("not a MySQL/MariaDB connector configuration".into())
-    })?;
-    let mut conn = setup::connect(db).await?;
+    let server_id = my.server_id;
+    let mut conn = setup::connect(&my.database).await?;
     let q = |context| move |source| MySqlError::Query { context, source };
     conn.query_drop(format!("SET @master_heartbeat_period = {HEARTBEAT_NANOS}"))
         .await
@@ -210,29 +221,6 @@ async fn open_stream(
     conn.get_binlog_stream(request)
         .await
         .map_err(|e| MySqlError::from_stream(e, &described))
-}
-
-/// Runs the reader, reconnecting with capped exponential backoff on transient errors. Each
-/// session resumes after the last batch handed to the emitter, falling back to the committed
-/// position. Returns on a definite error, or when the emitter side has gone.
-pub async fn run_resilient(
-    config: &ConnectorConfig,
-    resume: Option<Position>,
-    out: mpsc::Sender<ChangeBatch>,
-    committed: watch::Receiver<Option<Position>>,
-    observer: &dyn ReaderObserver,
-) -> Result<(), MySqlError> {
-    crate::source::run_resilient(
-        resume,
-        out,
-        committed,
-        observer,
-        |from, mut sender, committed| async move {
-            let result = run(config, from, &mut sender, committed, observer).await;
-            (sender, result)
-        },
-    )
-    .await
 }
 
 #[cfg(test)]

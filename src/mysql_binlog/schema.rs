@@ -25,12 +25,9 @@ impl TableState {
         columns: Vec<MyColumn>,
         primary_key: &[usize],
         config: &ConnectorConfig,
+        precise: bool,
         previous: Option<&Arc<TableSchema>>,
     ) -> TableState {
-        let precise = config
-            .mysql
-            .as_ref()
-            .is_some_and(|m| m.bigint_unsigned_precise);
         // Key columns are always kept: the record key needs them.
         let projection: Vec<usize> = (0..columns.len())
             .filter(|&i| {

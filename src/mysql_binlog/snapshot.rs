@@ -15,7 +15,6 @@ use super::error::MySqlError;
 use super::schema::TableState;
 use super::setup::{self, ServerInfo, quote_ident};
 use super::value::{Origin, convert};
-use crate::config::ConnectorConfig;
 use crate::event::{ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId};
 use crate::offsets::{MySqlPosition, Position, SnapshotProgress};
 use crate::source::{BatchSender, SnapshotRun, TableChunks, finish_snapshot, read_table};
@@ -95,13 +94,14 @@ async fn begin_locked(
 /// `point` is where streaming continues (the snapshot stands for everything before it).
 pub async fn run(
     conn: &mut Conn,
-    config: &ConnectorConfig,
+    source: super::MySqlSource<'_>,
     server: &ServerInfo,
     tables: &[TableId],
     resume: Option<SnapshotProgress>,
     point: MySqlPosition,
     out: &mut BatchSender,
 ) -> Result<MySqlPosition, MySqlError> {
+    let config = source.config;
     let mut progress = resume.unwrap_or_default();
     let ts_us = chrono::Utc::now().timestamp_micros();
     // Debezium's snapshot records carry server_id 0: they come from no binlog event.
@@ -143,7 +143,14 @@ pub async fn run(
         let Some(info) = setup::load_table(conn, table_id, server.mariadb).await? else {
             continue;
         };
-        let state = TableState::build(table_id, info.columns, &info.primary_key, config, None);
+        let state = TableState::build(
+            table_id,
+            info.columns,
+            &info.primary_key,
+            config,
+            source.options.bigint_unsigned_precise,
+            None,
+        );
         let resume_key = match &run.progress.current_table {
             Some(t) if *t == table_id.to_string() && !info.primary_key.is_empty() => run
                 .progress
@@ -160,10 +167,7 @@ pub async fn run(
             key: &info.primary_key,
             chunk: config.snapshot_fetch_size.max(1) as usize,
             offset: 0,
-            precise: config
-                .mysql
-                .as_ref()
-                .is_some_and(|m| m.bigint_unsigned_precise),
+            precise: source.options.bigint_unsigned_precise,
             ts_us,
             server_id,
             point: &point,

@@ -19,7 +19,7 @@ use super::schema::{TableState, with_hints};
 use super::setup::{self, InfoTable, ServerInfo};
 use super::table_map::columns_of;
 use super::value::from_binlog;
-use crate::config::ConnectorConfig;
+use crate::config::{ConnectorConfig, MySqlOptions};
 use crate::event::{
     ChangeBatch, ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId,
     TableSchema, TxInfo, TxMarker, TxOrders, Value,
@@ -87,6 +87,7 @@ struct Mapped {
 
 pub struct Streamer<'a> {
     config: &'a ConnectorConfig,
+    options: &'a MySqlOptions,
     server: ServerInfo,
     /// For `information_schema` look-ups while the binlog connection streams.
     sql: Conn,
@@ -117,7 +118,7 @@ pub struct Streamer<'a> {
 
 impl<'a> Streamer<'a> {
     pub fn new(
-        config: &'a ConnectorConfig,
+        source: super::MySqlSource<'a>,
         server: ServerInfo,
         sql: Conn,
         resume: &MySqlPosition,
@@ -127,7 +128,8 @@ impl<'a> Streamer<'a> {
         let skip = (resume.skip_events, resume.skip_rows);
         let in_flight = InFlight::new(out, &committed);
         Streamer {
-            config,
+            config: source.config,
+            options: source.options,
             server,
             sql,
             out,
@@ -356,6 +358,7 @@ impl<'a> Streamer<'a> {
                 columns,
                 &primary_key,
                 self.config,
+                self.options.bigint_unsigned_precise,
                 self.schemas.get(&id),
             );
             if self.schemas.get(&id) != Some(&state.schema) {
@@ -408,13 +411,9 @@ impl<'a> Streamer<'a> {
                 });
             }
         };
-        let precise = self
-            .config
-            .mysql
-            .as_ref()
-            .is_some_and(|m| m.bigint_unsigned_precise);
+        let precise = self.options.bigint_unsigned_precise;
         let table_name = state.schema.id.to_string();
-        let include_query = self.config.mysql.as_ref().is_some_and(|m| m.include_query);
+        let include_query = self.options.include_query;
         if include_query && self.server.mariadb {
             let query = self.annotation(start_pos).await?;
             if let Some(tx) = &mut self.tx {

@@ -127,6 +127,30 @@ pub enum Position {
     Mongodb(MongoPosition),
 }
 
+/// A reader's own position out of the connector's; the position back when it is another
+/// source's.
+macro_rules! typed_position {
+    ($typed:ty, $variant:ident) => {
+        impl TryFrom<Position> for $typed {
+            type Error = Position;
+            fn try_from(p: Position) -> Result<Self, Position> {
+                match p {
+                    Position::$variant(p) => Ok(p),
+                    other => Err(other),
+                }
+            }
+        }
+        impl From<$typed> for Position {
+            fn from(p: $typed) -> Position {
+                Position::$variant(p)
+            }
+        }
+    };
+}
+typed_position!(PgPosition, Postgres);
+typed_position!(MySqlPosition, Mysql);
+typed_position!(MongoPosition, Mongodb);
+
 impl Position {
     /// The kind of source the position is of.
     pub fn kind(&self) -> SourceKind {

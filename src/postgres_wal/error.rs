@@ -92,6 +92,9 @@ impl crate::source::SourceError for PgError {
     fn downstream_closed() -> Self {
         PgError::DownstreamClosed
     }
+    fn definite(message: String) -> Self {
+        PgError::Protocol(message)
+    }
 }
 
 /// SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention: shutdown,

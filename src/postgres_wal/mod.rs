@@ -21,17 +21,16 @@ pub mod types;
 
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 pub use ack::{AckInputs, choose_ack};
 pub use error::{PgError, format_lsn, parse_lsn};
 
-use crate::config::{ConnectorConfig, SnapshotMode};
-use crate::event::ChangeBatch;
+use crate::config::{ConnectorConfig, PostgresOptions, SnapshotMode};
+use crate::event::SourceKind;
 use crate::offsets::{PgPosition, Position};
-use crate::source::BatchSender;
-pub use crate::source::{NoObserver, ReaderObserver};
+use crate::source::{BatchSender, ReaderObserver, Source};
 
 /// Startup options pinning the text formats `types` parses.
 const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres \
@@ -42,32 +41,40 @@ fn needs_snapshot(mode: SnapshotMode, resume: Option<&PgPosition>) -> bool {
     crate::source::needs_snapshot(mode, resume.map(|p| p.snapshot.as_ref()))
 }
 
-/// Reads the connector's database until an error or until the emitter side goes away.
-/// `resume` is the last committed position; `committed` carries positions the emitter
-/// commits from now on.
-pub async fn run(
+/// The PostgreSQL reader of one connector.
+pub struct PgSource<'a> {
+    pub config: &'a ConnectorConfig,
+    pub options: &'a PostgresOptions,
+}
+
+impl Source for PgSource<'_> {
+    const KIND: SourceKind = SourceKind::Postgres;
+    type Position = PgPosition;
+    type Error = PgError;
+
+    fn session<'s>(
+        &'s self,
+        from: Option<PgPosition>,
+        out: &'s mut BatchSender,
+        committed: watch::Receiver<Option<Position>>,
+        observer: &'s dyn ReaderObserver,
+    ) -> impl Future<Output = Result<(), PgError>> + Send + 's {
+        run(self.config, self.options, from, out, committed, observer)
+    }
+}
+
+/// One session: reads the connector's database until an error or until the emitter side goes
+/// away. `resume` is where to continue; `committed` carries positions the emitter commits.
+async fn run(
     config: &ConnectorConfig,
-    resume: Option<Position>,
+    pg: &PostgresOptions,
+    mut resume: Option<PgPosition>,
     out: &mut BatchSender,
     committed: watch::Receiver<Option<Position>>,
     observer: &dyn ReaderObserver,
 ) -> Result<(), PgError> {
-    let (Some(db), Some(pg)) = (&config.database, &config.postgres) else {
-        return Err(PgError::Protocol(
-            "not a PostgreSQL connector configuration".into(),
-        ));
-    };
-    let dbname = db.dbname.clone().unwrap_or_default();
-    let mut resume = match resume {
-        None => None,
-        Some(Position::Postgres(p)) => Some(p),
-        Some(other) => {
-            return Err(PgError::Protocol(format!(
-                "the stored offset is a {} position, not a PostgreSQL one",
-                other.source_name()
-            )));
-        }
-    };
+    let db = &pg.database;
+    let dbname = pg.dbname.clone();
 
     let sql = setup::connect(db, &dbname).await?;
     setup::check_prerequisites(&sql).await?;
@@ -182,30 +189,6 @@ pub(super) fn committed_commit_lsn(committed: &watch::Receiver<Option<Position>>
         Some(Position::Postgres(p)) => p.commit_lsn,
         _ => 0,
     }
-}
-
-/// Runs the reader, reconnecting with capped exponential backoff on transient errors (lost
-/// connection, server restart). Each session resumes after the last batch handed to the
-/// emitter, falling back to the committed position. Returns on a definite error, or when
-/// the emitter side has gone.
-pub async fn run_resilient(
-    config: &ConnectorConfig,
-    resume: Option<Position>,
-    out: mpsc::Sender<ChangeBatch>,
-    committed: watch::Receiver<Option<Position>>,
-    observer: &dyn ReaderObserver,
-) -> Result<(), PgError> {
-    crate::source::run_resilient(
-        resume,
-        out,
-        committed,
-        observer,
-        |from, mut sender, committed| async move {
-            let result = run(config, from, &mut sender, committed, observer).await;
-            (sender, result)
-        },
-    )
-    .await
 }
 
 /// `CREATE_REPLICATION_SLOT … (SNAPSHOT 'export'|'nothing')`: the consistent point and the

@@ -10,22 +10,20 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use super::meter::meter;
 use super::metrics::ConnectorMetrics;
+use super::readers::Readers;
 use super::status::{ConnectorState, ConnectorStatus};
-use crate::config::{ConnectorClass, ConnectorConfig, ServiceConfig};
+use crate::config::{ConnectorConfig, ServiceConfig};
 use crate::emitter::kafka::KafkaSinkError;
 use crate::emitter::{EmitError, KafkaEmitter, current_owner, offsets_of, run_embedded};
-use crate::mysql_binlog::{self, MySqlError};
 use crate::offsets::{FileOffsetStore, OffsetError, Position, TopicPresence};
-use crate::postgres_wal::{self, PgError};
-use crate::source::backoff_delay;
+use crate::source::{SourceError, backoff_delay};
 use crate::task::AbortOnDrop;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
-    #[error(transparent)]
-    Postgres(#[from] PgError),
-    #[error(transparent)]
-    MySql(#[from] MySqlError),
+    /// The reader's error: its source says whether it is transient and what to do.
+    #[error("{0}")]
+    Source(Box<dyn SourceError>),
     #[error(transparent)]
     Emit(#[from] EmitError),
     #[error(transparent)]
@@ -47,8 +45,7 @@ pub enum TaskError {
 impl TaskError {
     pub fn is_transient(&self) -> bool {
         match self {
-            TaskError::Postgres(e) => e.is_transient(),
-            TaskError::MySql(e) => e.is_transient(),
+            TaskError::Source(e) => e.is_transient(),
             TaskError::Emit(e) => e.is_transient(),
             TaskError::Offsets(e) => e.is_transient(),
             TaskError::ReaderUnavailable(_) | TaskError::FencedBy { .. } => false,
@@ -58,9 +55,7 @@ impl TaskError {
     /// What the user can do about it, for the status trace.
     pub fn hint(&self) -> &'static str {
         match self {
-            TaskError::Postgres(_) | TaskError::MySql(_) => {
-                "fix the database setting named above, then restart the connector"
-            }
+            TaskError::Source(e) => e.hint(),
             TaskError::Emit(EmitError::Kafka(crate::emitter::kafka::KafkaSinkError::Fenced {
                 ..
             }))
@@ -119,6 +114,7 @@ impl crate::source::ReaderObserver for StatusObserver {
 
 /// One run of reader + emitter, until an error, the reader's end, or `stop`.
 async fn run_once(
+    readers: &Arc<dyn Readers>,
     config: &Arc<ConnectorConfig>,
     service: &Arc<ServiceConfig>,
     status: &Arc<Mutex<ConnectorStatus>>,
@@ -126,9 +122,6 @@ async fn run_once(
     stop: &mut watch::Receiver<bool>,
     claimed: &mut bool,
 ) -> Result<(), TaskError> {
-    if config.class == ConnectorClass::MongoDb {
-        return Err(TaskError::ReaderUnavailable(config.class.name()));
-    }
     // A restart of a task that owned the connector: if another instance claimed it since, this
     // one was fenced (however the fence surfaced: the broker may just drop the connection).
     // Taking it back would fence the new owner in turn, and the two would take turns forever.
@@ -175,23 +168,12 @@ async fn run_once(
     let _meter = AbortOnDrop(meter);
     let reader_config = Arc::clone(config);
     let observer = StatusObserver(Arc::clone(status), Arc::clone(metrics));
+    let readers = Arc::clone(readers);
     let mut reader = tokio::spawn(
         async move {
-            match reader_config.class {
-                ConnectorClass::MySql | ConnectorClass::MariaDb => {
-                    mysql_binlog::run_resilient(&reader_config, resume, tx, commit_rx, &observer)
-                        .await
-                        .map_err(TaskError::from)
-                }
-                ConnectorClass::Postgres => {
-                    postgres_wal::run_resilient(&reader_config, resume, tx, commit_rx, &observer)
-                        .await
-                        .map_err(TaskError::from)
-                }
-                ConnectorClass::MongoDb => {
-                    Err(TaskError::ReaderUnavailable(reader_config.class.name()))
-                }
-            }
+            readers
+                .read(&reader_config, resume, tx, commit_rx, &observer)
+                .await
         }
         .in_current_span(),
     );
@@ -247,7 +229,8 @@ async fn fenced_by(config: &ConnectorConfig, service: &ServiceConfig, e: EmitErr
 }
 
 /// Runs a connector until `stop` says so or it fails definitively, keeping `status` current.
-pub async fn supervise(
+pub(crate) async fn supervise(
+    readers: Arc<dyn Readers>,
     config: Arc<ConnectorConfig>,
     service: Arc<ServiceConfig>,
     status: Arc<Mutex<ConnectorStatus>>,
@@ -262,7 +245,7 @@ pub async fn supervise(
         let mut claimed = false;
         loop {
             // The status stays UNASSIGNED (or RESTARTING) until the reader reports `started`.
-            let result = run_once(&config, &service, &status, &metrics, &mut stop, &mut claimed).await;
+            let result = run_once(&readers, &config, &service, &status, &metrics, &mut stop, &mut claimed).await;
             if *stop.borrow() {
                 set(ConnectorStatus::new(ConnectorState::Stopped));
                 info!("connector stopped");

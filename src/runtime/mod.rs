@@ -10,6 +10,7 @@ mod meter;
 pub mod metrics;
 mod offsets_ops;
 mod ops;
+mod readers;
 mod status;
 mod store;
 
@@ -164,11 +165,18 @@ pub struct Runtime {
     closing: AtomicBool,
     /// Embedded mode: this process owns the data directory (see `data_dir_lock`).
     data_dir_lock: Option<DataDirLock>,
+    readers: Arc<dyn readers::Readers>,
 }
 
 impl Runtime {
     pub fn new(service: ServiceConfig) -> Self {
+        Self::with_readers(service, Arc::new(readers::DatabaseReaders))
+    }
+
+    /// A runtime whose connectors read through `readers` (tests give it a fake source).
+    pub(crate) fn with_readers(service: ServiceConfig, readers: Arc<dyn readers::Readers>) -> Self {
         Runtime {
+            readers,
             store: ConfigStore::for_service(&service),
             worker_id: worker_id(&service.api_bind),
             service: Arc::new(service),
@@ -258,6 +266,7 @@ impl Runtime {
         *lock(&entry.status) = ConnectorStatus::new(initial);
         let (stop, stop_rx) = watch::channel(false);
         let join = tokio::spawn(connector::supervise(
+            Arc::clone(&self.readers),
             Arc::clone(&entry.config),
             Arc::clone(&self.service),
             Arc::clone(&entry.status),
@@ -319,5 +328,7 @@ fn worker_id(api_bind: &str) -> String {
     format!("{}:{port}", crate::emitter::hostname())
 }
 
+#[cfg(test)]
+mod fake_source_tests;
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,10 @@ pub trait SourceError: std::error::Error + Send + Sync + 'static {
     fn downstream_closed() -> Self
     where
         Self: Sized;
+    /// A definite error with this message (a stored offset of another kind of source).
+    fn definite(message: String) -> Self
+    where
+        Self: Sized;
     /// What the user can do, for the connector's status trace.
     fn hint(&self) -> &'static str {
         "fix the database setting named above, then restart the connector"

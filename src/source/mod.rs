@@ -1,4 +1,5 @@
-//! The contract between a source reader and the runtime, written once: the channel that
+//! The contract between a source reader and the runtime, written once: the [`Source`] trait
+//! every reader implements and the reconnect loop that drives it ([`run`]), the channel that
 //! hands batches to the emitter (and remembers what it handed over), what a reader reports
 //! about its connection, the error classification every reader implements, the reconnect
 //! loop, the snapshot's chunk loop, the in-flight state that decides hand-overs and
@@ -20,5 +21,5 @@ pub use channel::{BatchSender, Closed};
 pub use error::SourceError;
 pub use in_flight::InFlight;
 pub use observer::{NoObserver, ReaderObserver};
-pub use resilient::run_resilient;
+pub use resilient::{Source, run};
 pub use snapshot::{SnapshotRun, TableChunks, finish_snapshot, needs_snapshot, read_table};

@@ -1,5 +1,7 @@
-//! The reconnect loop every reader runs under, written once.
+//! The contract a reader implements ([`Source`]) and the reconnect loop every reader runs
+//! under ([`run`]), written once.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -9,29 +11,52 @@ use super::backoff::backoff_delay;
 use super::channel::BatchSender;
 use super::error::SourceError;
 use super::observer::ReaderObserver;
-use crate::event::ChangeBatch;
+use crate::event::{ChangeBatch, SourceKind};
 use crate::offsets::Position;
 
-/// Runs `session` (one connection of a reader), reconnecting with capped exponential backoff
-/// on transient errors (lost connection, server restart). Each session resumes after the last
-/// batch handed to the emitter, falling back to the committed position, then to `resume`; what
-/// it may *acknowledge* to the server is only what `committed` says. The backoff restarts
-/// once a session made progress. Returns on a definite error, or when the emitter has gone.
+/// A reader of one kind of database.
 ///
-/// A session owns the channel while it runs and gives it back with its result (a future that
-/// borrowed it would not be provably `Send`).
-pub async fn run_resilient<E, F, Fut>(
+/// A session connects, checks the server and settles where to start (creating the slot,
+/// taking the binlog position; it may drop `from` when the server lost it and the snapshot
+/// mode allows a new snapshot), takes the consistent snapshot when [`needs_snapshot`] says
+/// so (a chunk at a time, with [`read_table`]), then streams strictly after the position,
+/// handing batches over with [`InFlight`]'s hand-over rule. It calls
+/// [`ReaderObserver::started`] once every change committed from then on will be captured.
+///
+/// [`needs_snapshot`]: super::needs_snapshot
+/// [`read_table`]: super::read_table
+/// [`InFlight`]: super::InFlight
+pub trait Source: Sync {
+    const KIND: SourceKind;
+    /// This source's own position (the variant of [`Position`] it writes).
+    type Position: TryFrom<Position, Error = Position> + Send;
+    type Error: SourceError;
+
+    /// One connection's run, until an error or until the emitter side has gone. `committed`
+    /// carries the positions the emitter commits: only those may be acknowledged to the
+    /// server.
+    fn session<'a>(
+        &'a self,
+        from: Option<Self::Position>,
+        out: &'a mut BatchSender,
+        committed: watch::Receiver<Option<Position>>,
+        observer: &'a dyn ReaderObserver,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'a;
+}
+
+/// Runs `source`, reconnecting with capped exponential backoff on transient errors (lost
+/// connection, server restart). Each session resumes after the last batch handed to the
+/// emitter (the emitter still holds it: resuming after what was only committed would send it
+/// twice), falling back to the committed position, then to `resume`; what it may
+/// *acknowledge* to the server is only what `committed` says. The backoff restarts once a
+/// session made progress. Returns on a definite error, or when the emitter has gone.
+pub async fn run<S: Source>(
+    source: &S,
     resume: Option<Position>,
     out: mpsc::Sender<ChangeBatch>,
     committed: watch::Receiver<Option<Position>>,
     observer: &dyn ReaderObserver,
-    mut session: F,
-) -> Result<(), E>
-where
-    E: SourceError,
-    F: FnMut(Option<Position>, BatchSender, watch::Receiver<Option<Position>>) -> Fut,
-    Fut: Future<Output = (BatchSender, Result<(), E>)>,
-{
+) -> Result<(), S::Error> {
     let mut sender = BatchSender::new(out);
     let mut attempt = 0u32;
     loop {
@@ -40,9 +65,21 @@ where
             .cloned()
             .or_else(|| committed.borrow().clone())
             .or_else(|| resume.clone());
+        let from = match from.map(S::Position::try_from).transpose() {
+            Ok(from) => from,
+            Err(other) => {
+                return Err(S::Error::definite(format!(
+                    "the stored offset is a {} position, not a {} one: reset the connector's \
+                     offsets",
+                    other.kind().label(),
+                    S::KIND.label()
+                )));
+            }
+        };
         let before = sender.last_sent().cloned();
-        let (back, result) = session(from, sender, committed.clone()).await;
-        sender = back;
+        let result = source
+            .session(from, &mut sender, committed.clone(), observer)
+            .await;
         match result {
             Ok(()) => return Ok(()),
             Err(e) if e.is_downstream_closed() => return Ok(()),

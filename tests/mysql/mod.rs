@@ -215,14 +215,14 @@ impl Running {
             events,
             max_batches,
             move |tx, committed| async move {
-                siphon::mysql_binlog::run_resilient(
-                    &config,
-                    from,
-                    tx,
-                    committed,
-                    &siphon::runtime::NoObserver,
-                )
-                .await
+                let siphon::config::SourceOptions::MySql(options) = &config.source else {
+                    panic!("not a MySql connector: {:?}", config.source)
+                };
+                let source = siphon::mysql_binlog::MySqlSource {
+                    config: &config,
+                    options,
+                };
+                siphon::source::run(&source, from, tx, committed, &siphon::source::NoObserver).await
             },
         )
     }

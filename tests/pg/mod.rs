@@ -232,14 +232,14 @@ impl Running {
             events,
             max_batches,
             move |tx, committed| async move {
-                siphon::postgres_wal::run_resilient(
-                    &config,
-                    from,
-                    tx,
-                    committed,
-                    &siphon::postgres_wal::NoObserver,
-                )
-                .await
+                let siphon::config::SourceOptions::Postgres(options) = &config.source else {
+                    panic!("not a Postgres connector: {:?}", config.source)
+                };
+                let source = siphon::postgres_wal::PgSource {
+                    config: &config,
+                    options,
+                };
+                siphon::source::run(&source, from, tx, committed, &siphon::source::NoObserver).await
             },
         )
     }

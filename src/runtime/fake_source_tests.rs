@@ -1,0 +1,274 @@
+//! The runtime driven by a scripted fake source (through the same reconnect loop and the
+//! embedded emitter as the real readers), so supervision is tested without a database.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use super::readers::{ReadFuture, Readers, drive};
+use super::*;
+use crate::event::{ChangeBatch, SourceKind};
+use crate::offsets::{FileOffsetStore, PgPosition, Position};
+use crate::source::{BatchSender, ReaderObserver, Source, SourceError};
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Fails at once with a transient error.
+    Transient,
+    /// Fails at once with a definite error.
+    Definite,
+    /// Reports the start point fixed, hands over one batch at this commit LSN, then streams
+    /// nothing until stopped.
+    Deliver(u64),
+    /// Reports the start point fixed, then never returns.
+    Stall,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum FakeError {
+    #[error("fake: connection reset by peer")]
+    Transient,
+    #[error("{0}")]
+    Definite(String),
+    #[error("fake: the emitter stopped")]
+    Closed,
+}
+
+impl SourceError for FakeError {
+    fn is_transient(&self) -> bool {
+        matches!(self, FakeError::Transient)
+    }
+    fn is_downstream_closed(&self) -> bool {
+        matches!(self, FakeError::Closed)
+    }
+    fn downstream_closed() -> Self {
+        FakeError::Closed
+    }
+    fn definite(message: String) -> Self {
+        FakeError::Definite(message)
+    }
+    fn hint(&self) -> &'static str {
+        "fake hint: exclude the column"
+    }
+}
+
+/// Plays one step per session and records where each session was asked to start.
+#[derive(Default)]
+struct Fake {
+    steps: Mutex<VecDeque<Step>>,
+    starts: Mutex<Vec<Option<u64>>>,
+}
+
+impl Fake {
+    fn new(steps: &[Step]) -> Arc<Self> {
+        Arc::new(Fake {
+            steps: Mutex::new(steps.iter().copied().collect()),
+            starts: Mutex::default(),
+        })
+    }
+
+    async fn play(
+        &self,
+        from: Option<PgPosition>,
+        out: &mut BatchSender,
+        observer: &dyn ReaderObserver,
+    ) -> Result<(), FakeError> {
+        self.starts.lock().unwrap().push(from.map(|p| p.commit_lsn));
+        let step = self
+            .steps
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Step::Stall);
+        match step {
+            Step::Transient => Err(FakeError::Transient),
+            Step::Definite => Err(FakeError::Definite(
+                "fake: column `t.c` has a type nothing maps".into(),
+            )),
+            Step::Deliver(lsn) => {
+                observer.started();
+                let batch = ChangeBatch {
+                    events: Vec::new(),
+                    markers: Vec::new(),
+                    position: Position::Postgres(PgPosition::after_commit(lsn)),
+                };
+                out.send(batch).await.map_err(|_| FakeError::Closed)?;
+                out.closed().await;
+                Err(FakeError::Closed)
+            }
+            Step::Stall => {
+                observer.started();
+                std::future::pending().await
+            }
+        }
+    }
+}
+
+impl Source for &Fake {
+    const KIND: SourceKind = SourceKind::Postgres;
+    type Position = PgPosition;
+    type Error = FakeError;
+
+    fn session<'a>(
+        &'a self,
+        from: Option<PgPosition>,
+        out: &'a mut BatchSender,
+        _committed: watch::Receiver<Option<Position>>,
+        observer: &'a dyn ReaderObserver,
+    ) -> impl Future<Output = Result<(), FakeError>> + Send + 'a {
+        self.play(from, out, observer)
+    }
+}
+
+struct FakeReaders(Arc<Fake>);
+
+impl Readers for FakeReaders {
+    fn read<'a>(
+        &'a self,
+        _config: &'a ConnectorConfig,
+        resume: Option<Position>,
+        out: mpsc::Sender<ChangeBatch>,
+        committed: watch::Receiver<Option<Position>>,
+        observer: &'a dyn ReaderObserver,
+    ) -> ReadFuture<'a> {
+        Box::pin(drive(&*self.0, resume, out, committed, observer))
+    }
+}
+
+fn fake_runtime(dir: &tempfile::TempDir, fake: &Arc<Fake>) -> Runtime {
+    let service = ServiceConfig {
+        data_dir: dir.path().to_owned(),
+        ..ServiceConfig::default()
+    };
+    Runtime::with_readers(service, Arc::new(FakeReaders(Arc::clone(fake))))
+}
+
+fn pg_config(name: &str) -> ConnectorConfig {
+    let map = [
+        ("connector.class", "postgres"),
+        ("database.hostname", "127.0.0.1"),
+        ("database.user", "u"),
+        ("database.dbname", "d"),
+        ("topic.prefix", "p"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    ConnectorConfig::from_map(name, &map).unwrap()
+}
+
+/// Waits until `check` holds of the connector's status, failing after 10 s.
+async fn wait_until(rt: &Runtime, what: &str, check: impl Fn(&ConnectorStatus) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = rt.statuses()["a"].clone();
+        if check(&status) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never {what}: {status:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn committed_lsn(dir: &tempfile::TempDir) -> Option<u64> {
+    match FileOffsetStore::new(dir.path()).load("a").unwrap() {
+        Some(Position::Postgres(p)) => Some(p.commit_lsn),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn transient_failures_restart_the_reader_until_it_delivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(&[Step::Transient, Step::Transient, Step::Deliver(42)]);
+    let rt = fake_runtime(&dir, &fake);
+    rt.start(pg_config("a")).unwrap();
+    wait_until(&rt, "committed", |_| {
+        FileOffsetStore::new(dir.path())
+            .load("a")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(committed_lsn(&dir), Some(42));
+    let status = rt.statuses()["a"].clone();
+    assert_eq!(status.state, ConnectorState::Running, "{status:?}");
+    assert_eq!(*fake.starts.lock().unwrap(), [None, None, None]);
+    assert!(rt.metrics()[0].2.errors >= 2, "each reconnect is counted");
+    rt.run_until(async {}).await;
+
+    // A new process resumes strictly from what was committed.
+    let again = Fake::new(&[Step::Stall]);
+    let rt = fake_runtime(&dir, &again);
+    rt.start(pg_config("a")).unwrap();
+    wait_until(&rt, "running", |s| s.state == ConnectorState::Running).await;
+    assert_eq!(*again.starts.lock().unwrap(), [Some(42)]);
+    rt.run_until(async {}).await;
+}
+
+#[tokio::test]
+async fn a_transient_failure_shows_restarting_with_its_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(&[Step::Transient; 50]);
+    let rt = fake_runtime(&dir, &fake);
+    rt.start(pg_config("a")).unwrap();
+    wait_until(&rt, "restarting with the error", |s| {
+        s.state == ConnectorState::Restarting
+            && s.trace
+                .as_deref()
+                .is_some_and(|t| t.contains("connection reset by peer"))
+    })
+    .await;
+    rt.run_until(async {}).await;
+}
+
+#[tokio::test]
+async fn a_definite_failure_fails_the_connector_with_the_sources_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(&[Step::Definite]);
+    let rt = fake_runtime(&dir, &fake);
+    rt.start(pg_config("a")).unwrap();
+    wait_until(&rt, "failed", |s| s.state == ConnectorState::Failed).await;
+    let trace = rt.statuses()["a"].trace.clone().unwrap();
+    assert!(trace.contains("type nothing maps"), "{trace}");
+    assert!(
+        trace.contains("hint: fake hint: exclude the column"),
+        "{trace}"
+    );
+    assert_eq!(fake.starts.lock().unwrap().len(), 1, "no retry");
+}
+
+#[tokio::test]
+async fn a_stalled_reader_stops_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(&[Step::Stall]);
+    let rt = fake_runtime(&dir, &fake);
+    rt.start(pg_config("a")).unwrap();
+    wait_until(&rt, "running", |s| s.state == ConnectorState::Running).await;
+    let asked = Instant::now();
+    rt.stop("a").await.unwrap();
+    wait_until(&rt, "stopped", |s| s.state == ConnectorState::Stopped).await;
+    assert!(asked.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn an_offset_of_another_source_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = Position::Mongodb(crate::offsets::MongoPosition {
+        resume_token: "8263".into(),
+        snapshot: None,
+    });
+    FileOffsetStore::new(dir.path()).store("a", &other).unwrap();
+    let fake = Fake::new(&[Step::Stall]);
+    let rt = fake_runtime(&dir, &fake);
+    rt.start(pg_config("a")).unwrap();
+    wait_until(&rt, "failed", |s| s.state == ConnectorState::Failed).await;
+    let trace = rt.statuses()["a"].trace.clone().unwrap();
+    assert!(
+        trace.contains("a mongodb position, not a postgres one"),
+        "{trace}"
+    );
+    assert!(fake.starts.lock().unwrap().is_empty());
+}
