@@ -17,7 +17,25 @@ use super::setup::{self, ServerInfo, quote_ident};
 use super::value::{Origin, convert};
 use crate::event::{ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId};
 use crate::offsets::{MySqlPosition, Position, SnapshotProgress};
-use crate::source::{BatchSender, SnapshotRun, TableChunks, finish_snapshot, read_table};
+use crate::source::{
+    BatchSender, SnapshotRun, TableChunks, TableProbe, finish_snapshot, read_table, tables_to_read,
+};
+
+impl TableProbe for Conn {
+    type Error = MySqlError;
+    async fn has_rows(&mut self, t: &TableId) -> Result<bool, MySqlError> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}.{})",
+            quote_ident(&t.namespace),
+            quote_ident(&t.name)
+        );
+        let has_rows: Option<bool> = self
+            .query_first(sql)
+            .await
+            .map_err(q("snapshot table check"))?;
+        Ok(has_rows == Some(true))
+    }
+}
 
 fn q(context: &'static str) -> impl FnOnce(mysql_async::Error) -> MySqlError {
     move |source| MySqlError::Query { context, source }
@@ -106,27 +124,8 @@ pub async fn run(
     let ts_us = chrono::Utc::now().timestamp_micros();
     // Debezium's snapshot records carry server_id 0: they come from no binlog event.
     let server_id = 0;
-    let todo: Vec<&TableId> = tables
-        .iter()
-        .filter(|t| !progress.completed_tables.contains(&t.to_string()))
-        .collect();
+    let (todo, last_with_rows) = tables_to_read(&mut *conn, tables, &progress).await?;
     let first_overall = progress.rows_done == 0;
-    // Debezium marks the snapshot's last row `last`: find the last table that has rows.
-    let mut last_with_rows = None;
-    for (index, t) in todo.iter().enumerate() {
-        let sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM {}.{})",
-            quote_ident(&t.namespace),
-            quote_ident(&t.name)
-        );
-        let has_rows: Option<bool> = conn
-            .query_first(sql)
-            .await
-            .map_err(q("snapshot table check"))?;
-        if has_rows == Some(true) {
-            last_with_rows = Some(index);
-        }
-    }
     let snapshot_point = point.clone();
     let position = |p: &SnapshotProgress| {
         Position::Mysql(MySqlPosition {

@@ -21,11 +21,11 @@ use super::table_map::columns_of;
 use super::value::from_binlog;
 use crate::config::{ConnectorConfig, MySqlOptions};
 use crate::event::{
-    ChangeBatch, ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId,
-    TableSchema, TxInfo, TxMarker, TxOrders, Value,
+    ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId, TableSchema,
+    TxOrders, Value,
 };
 use crate::offsets::{MariaDbGtidState, MySqlGtidSet, MySqlPosition, Position};
-use crate::source::{BatchSender, InFlight};
+use crate::source::{BatchSender, Batcher, sleep_until};
 
 /// How often a position-only batch may record progress through uncaptured transactions, so
 /// the stored offset never points at a binlog file the server has long purged.
@@ -101,15 +101,11 @@ pub struct Streamer<'a> {
     maria_state: Option<MariaDbGtidState>,
     pending_skip: Option<(u64, u64)>,
     tx: Option<OpenTx>,
-    batch: Vec<ChangeEvent>,
-    markers: Vec<TxMarker>,
-    batch_started: Option<Instant>,
-    batch_point: Option<MySqlPosition>,
+    batcher: Batcher<MySqlPosition>,
+    /// The position after the last transaction with no captured change: handed over as
+    /// progress every `IDLE_PROGRESS_EVERY` while nothing captured changes.
     idle_point: Option<MySqlPosition>,
     last_progress: Instant,
-    /// Whether a batch handed over (in this session or an earlier one of the same run) is not
-    /// committed yet (see [`Streamer::handover_due`]).
-    in_flight: InFlight,
     /// A FORMAT_DESCRIPTION event was seen on this connection.
     seen_format: bool,
     /// MariaDB statement texts by position, in one binlog file, read up to a position.
@@ -126,7 +122,7 @@ impl<'a> Streamer<'a> {
         committed: watch::Receiver<Option<Position>>,
     ) -> Self {
         let skip = (resume.skip_events, resume.skip_rows);
-        let in_flight = InFlight::new(out, &committed);
+        let batcher = Batcher::new(source.config, out, &committed);
         Streamer {
             config: source.config,
             options: source.options,
@@ -142,13 +138,9 @@ impl<'a> Streamer<'a> {
             maria_state: resume.mariadb_gtids.clone(),
             pending_skip: (skip != (0, 0)).then_some(skip),
             tx: None,
-            batch: Vec::new(),
-            markers: Vec::new(),
-            batch_started: None,
-            batch_point: None,
+            batcher,
             idle_point: None,
             last_progress: Instant::now(),
-            in_flight,
             seen_format: false,
             annotations: Default::default(),
         }
@@ -156,10 +148,9 @@ impl<'a> Streamer<'a> {
 
     /// Runs until the stream ends, fails, or the emitter goes away.
     pub async fn run(&mut self, stream: &mut mysql_async::BinlogStream) -> Result<(), MySqlError> {
-        let linger = Duration::from_millis(self.config.poll_interval_ms);
         let mut last_event = Instant::now();
         loop {
-            let deadline = self.batch_started.map(|t| t + linger);
+            let deadline = self.batcher.deadline();
             tokio::select! {
                 event = stream.next() => {
                     match event {
@@ -176,7 +167,10 @@ impl<'a> Streamer<'a> {
                     if changed.is_err() {
                         return Err(MySqlError::DownstreamClosed);
                     }
-                    if self.on_committed() && self.tx.is_none() && self.batch_point.is_some() {
+                    if self.batcher.on_committed(&self.committed)
+                        && self.tx.is_none()
+                        && self.batcher.has_point()
+                    {
                         self.flush().await?;
                         last_event = Instant::now();
                     }
@@ -456,17 +450,9 @@ impl<'a> Streamer<'a> {
                 Op::Update => (convert(before)?, convert(after)?),
                 _ => (convert(before)?, None),
             };
-            let metadata = self.config.provide_transaction_metadata.then(|| TxInfo {
-                id: tx.id(),
-                total_order,
-                data_collection_order: table_order,
-            });
-            if metadata.is_some() && total_order == 1 {
-                self.markers.push(TxMarker::Begin {
-                    id: tx.id(),
-                    ts_us: tx.ts_us,
-                });
-            }
+            let metadata =
+                self.batcher
+                    .transaction_info(|| tx.id(), tx.ts_us, (total_order, table_order));
             let event = ChangeEvent {
                 op,
                 table: Arc::clone(&state.schema),
@@ -497,11 +483,8 @@ impl<'a> Streamer<'a> {
                 mariadb_gtids: self.maria_state.clone(),
                 snapshot: None,
             };
-            self.batch.push(event);
-            self.batch_started.get_or_insert_with(Instant::now);
-            self.batch_point = Some(point);
             // A transaction larger than a batch is split, recording the rows done inside it.
-            if self.batch.len() >= self.config.max_batch_size as usize {
+            if self.batcher.push(event, point) {
                 self.flush().await?;
             }
         }
@@ -587,77 +570,37 @@ impl<'a> Streamer<'a> {
             mariadb_gtids: self.maria_state.clone(),
             snapshot: None,
         };
-        if self.config.provide_transaction_metadata && tx.orders.total > 0 {
-            self.markers.push(TxMarker::End {
-                id: tx.id(),
-                ts_us: tx.ts_us,
-                event_count: tx.orders.total,
-                data_collections: tx.orders.per_table.clone(),
-            });
-            self.batch_started.get_or_insert_with(Instant::now);
-        }
-        if !self.batch.is_empty() || !self.markers.is_empty() {
-            self.batch_point = Some(after);
-            if self.handover_due() {
-                self.flush().await?;
-            }
-        } else {
-            self.idle_point = Some(after);
-            if self.last_progress.elapsed() >= IDLE_PROGRESS_EVERY {
-                self.batch_started.get_or_insert_with(Instant::now);
-            }
-        }
-        Ok(())
-    }
-
-    /// Notes a committed position; true when it completes what was sent, so the emitter is
-    /// idle and waiting transactions should be handed over now.
-    fn on_committed(&mut self) -> bool {
-        self.in_flight.on_committed(&self.committed)
-    }
-
-    /// Whether to hand the batch over at a transaction's end: when it is full, or when the
-    /// emitter has committed everything sent (is idle), as Debezium's poll takes what is
-    /// queued at once; under load batches fill up during each Kafka transaction.
-    fn handover_due(&self) -> bool {
-        self.in_flight
-            .handover_due(self.batch.len(), self.config.max_batch_size)
-    }
-
-    /// Hands the batch to the emitter; waits when the channel is full (backpressure).
-    async fn flush(&mut self) -> Result<(), MySqlError> {
-        self.batch_started = None;
-        let point = match self.batch_point.take() {
-            Some(p) => p,
-            None if self.last_progress.elapsed() >= IDLE_PROGRESS_EVERY => {
-                match self.idle_point.take() {
-                    Some(p) => p,
-                    None => return Ok(()),
+        match self.batcher.commit(|| tx.id(), tx.ts_us, &tx.orders, after) {
+            Ok(true) => self.flush().await?,
+            Ok(false) => {}
+            Err(after) => {
+                self.idle_point = Some(after);
+                if self.last_progress.elapsed() >= IDLE_PROGRESS_EVERY {
+                    self.batcher.linger_from_now();
                 }
             }
-            None => return Ok(()),
-        };
-        self.idle_point = None;
-        let events = std::mem::take(&mut self.batch);
-        let markers = std::mem::take(&mut self.markers);
-        let position = Position::Mysql(point);
-        self.out
-            .send(ChangeBatch {
-                events,
-                markers,
-                position,
-            })
-            .await
-            .map_err(|_| MySqlError::DownstreamClosed)?;
-        self.in_flight.sent(self.out);
-        self.last_progress = Instant::now();
+        }
         Ok(())
     }
-}
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d.into()).await,
-        None => std::future::pending().await,
+    /// Hands the batch to the emitter (or, every `IDLE_PROGRESS_EVERY`, the position after
+    /// transactions with no captured change); waits when the channel is full (backpressure).
+    async fn flush(&mut self) -> Result<(), MySqlError> {
+        if !self.batcher.has_point()
+            && self.last_progress.elapsed() >= IDLE_PROGRESS_EVERY
+            && let Some(idle) = self.idle_point.take()
+        {
+            self.batcher.set_point(idle);
+        }
+        let sent = self
+            .batcher
+            .flush(self.out)
+            .await
+            .map_err(|_| MySqlError::DownstreamClosed)?;
+        if sent {
+            self.idle_point = None;
+            self.last_progress = Instant::now();
+        }
+        Ok(())
     }
 }

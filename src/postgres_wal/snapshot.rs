@@ -19,7 +19,25 @@ use crate::event::{
     ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId, Value,
 };
 use crate::offsets::{PgPosition, Position, SnapshotProgress};
-use crate::source::{BatchSender, SnapshotRun, TableChunks, finish_snapshot, read_table};
+use crate::source::{
+    BatchSender, SnapshotRun, TableChunks, TableProbe, finish_snapshot, read_table, tables_to_read,
+};
+
+impl TableProbe for &Client {
+    type Error = PgError;
+    async fn has_rows(&mut self, t: &TableId) -> Result<bool, PgError> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}.{})",
+            quote_ident(&t.namespace),
+            quote_ident(&t.name)
+        );
+        Ok(self
+            .query_one(&sql, &[])
+            .await
+            .map_err(q("snapshot table check"))?
+            .get(0))
+    }
+}
 
 fn q(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> PgError {
     move |source| PgError::Query { context, source }
@@ -59,29 +77,8 @@ pub async fn run(
     let mut progress = resume.unwrap_or_default();
     let mut custom = CustomTypes::default();
     let ts_us = chrono::Utc::now().timestamp_micros();
-    let todo: Vec<&TableId> = tables
-        .iter()
-        .filter(|t| !progress.completed_tables.contains(&t.to_string()))
-        .collect();
+    let (todo, last_with_rows) = tables_to_read(&mut &*client, tables, &progress).await?;
     let first_overall = progress.rows_done == 0;
-    // Debezium marks the snapshot's last row `last`: find the last table that has rows, so
-    // empty tables at the end do not swallow the marker.
-    let mut last_with_rows = None;
-    for (index, t) in todo.iter().enumerate() {
-        let sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM {}.{})",
-            quote_ident(&t.namespace),
-            quote_ident(&t.name)
-        );
-        let has_rows: bool = client
-            .query_one(&sql, &[])
-            .await
-            .map_err(q("snapshot table check"))?
-            .get(0);
-        if has_rows {
-            last_with_rows = Some(index);
-        }
-    }
     let position = |p: &SnapshotProgress| {
         Position::Postgres(PgPosition {
             commit_lsn: stream_point,

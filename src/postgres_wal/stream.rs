@@ -1,8 +1,6 @@
 //! The streaming half of the reader: pgoutput messages → batches of change events, resume
 //! strictly after the committed position, and acknowledgement of committed positions.
 
-use std::time::{Duration, Instant};
-
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
 use tokio::sync::watch;
 use tokio_postgres::Client;
@@ -17,9 +15,9 @@ use super::pgoutput::{
 };
 use super::relations::{RelationCache, WireColumn, build_table};
 use crate::config::ConnectorConfig;
-use crate::event::{ChangeBatch, ChangeEvent, TxInfo, TxMarker, TxOrders};
+use crate::event::{ChangeEvent, TxOrders};
 use crate::offsets::{PgPosition, Position};
-use crate::source::{BatchSender, InFlight};
+use crate::source::{BatchSender, Batcher, sleep_until};
 
 /// The transaction being received.
 struct OpenTx {
@@ -66,14 +64,9 @@ pub struct Streamer<'a> {
     resume: Option<PgPosition>,
     out: &'a mut BatchSender,
     committed: watch::Receiver<Option<Position>>,
-    batch: Vec<ChangeEvent>,
-    markers: Vec<TxMarker>,
-    batch_started: Option<Instant>,
-    /// Position after the last event in `batch`.
-    batch_point: Option<PgPosition>,
-    /// Whether a batch handed over (in this session or an earlier one of the same run) is not
-    /// committed yet; while one is, nothing beyond the committed position may be confirmed.
-    in_flight: InFlight,
+    /// While a batch handed over (in this session or an earlier one of the same run) is not
+    /// committed, nothing beyond the committed position may be confirmed.
+    batcher: Batcher<PgPosition>,
     last_acked: u64,
     last_commit_lsn: Option<u64>,
     tx: Option<OpenTx>,
@@ -92,7 +85,7 @@ impl<'a> Streamer<'a> {
         // Confirm only what is committed: `resume` may be a position that was handed over
         // but not committed yet (a reconnect resumes after what was sent).
         let last_acked = super::committed_commit_lsn(&committed);
-        let in_flight = InFlight::new(out, &committed);
+        let batcher = Batcher::new(config, out, &committed);
         Streamer {
             config,
             db,
@@ -102,11 +95,7 @@ impl<'a> Streamer<'a> {
             resume,
             out,
             committed,
-            batch: Vec::new(),
-            markers: Vec::new(),
-            batch_started: None,
-            batch_point: None,
-            in_flight,
+            batcher,
             last_acked,
             last_commit_lsn: None,
             tx: None,
@@ -116,9 +105,8 @@ impl<'a> Streamer<'a> {
 
     /// Runs until the stream ends, fails, or the emitter goes away.
     pub async fn run(&mut self, client: &mut ReplicationClient) -> Result<(), PgError> {
-        let linger = Duration::from_millis(self.config.poll_interval_ms);
         loop {
-            let deadline = self.batch_started.map(|t| t + linger);
+            let deadline = self.batcher.deadline();
             tokio::select! {
                 event = client.recv() => {
                     match event? {
@@ -130,7 +118,7 @@ impl<'a> Streamer<'a> {
                     if changed.is_err() {
                         return Err(PgError::DownstreamClosed);
                     }
-                    if self.on_committed() && self.tx.is_none() {
+                    if self.batcher.on_committed(&self.committed) && self.tx.is_none() {
                         self.flush().await?;
                     }
                 }
@@ -145,22 +133,6 @@ impl<'a> Streamer<'a> {
         }
     }
 
-    /// Notes a committed position; true when it completes what was sent, so the emitter is
-    /// idle and waiting transactions should be handed over now.
-    fn on_committed(&mut self) -> bool {
-        self.in_flight.on_committed(&self.committed)
-    }
-
-    /// Whether to hand the batch over at a transaction's end: when it is full, or when the
-    /// emitter has committed everything sent (is idle). Debezium's poll likewise takes what is
-    /// queued as soon as the task asks, so a quiet stream is not held back for
-    /// `poll.interval.ms` (the latency benchmark of issue #7), while under load batches fill
-    /// up during each Kafka transaction.
-    fn handover_due(&self) -> bool {
-        self.in_flight
-            .handover_due(self.batch.len(), self.config.max_batch_size)
-    }
-
     fn ack(&mut self, client: &ReplicationClient) {
         let committed = match &*self.committed.borrow() {
             Some(Position::Postgres(p)) => Some(p.commit_lsn),
@@ -168,9 +140,9 @@ impl<'a> Streamer<'a> {
         };
         let inputs = AckInputs {
             committed,
-            in_flight: self.in_flight.is_in_flight(),
+            in_flight: self.batcher.is_in_flight(),
             in_transaction: self.tx.is_some(),
-            pending_events: !self.batch.is_empty(),
+            pending_events: !self.batcher.is_empty(),
             server_wal_end: self.wal_end,
             last_acked: self.last_acked,
         };
@@ -218,20 +190,12 @@ impl<'a> Streamer<'a> {
                 let Some(tx) = tx.filter(|t| !t.skip_all) else {
                     return Ok(());
                 };
-                if self.config.provide_transaction_metadata && tx.orders.total > 0 {
-                    self.markers.push(TxMarker::End {
-                        id: tx.id(),
-                        ts_us: tx.commit_ts_us,
-                        event_count: tx.orders.total,
-                        data_collections: tx.orders.per_table.clone(),
-                    });
-                    self.batch_started.get_or_insert_with(Instant::now);
-                }
-                if !self.batch.is_empty() || !self.markers.is_empty() {
-                    self.batch_point = Some(PgPosition::after_commit(commit_lsn));
-                    if self.handover_due() {
-                        self.flush().await?;
-                    }
+                let after = PgPosition::after_commit(commit_lsn);
+                let due = self
+                    .batcher
+                    .commit(|| tx.id(), tx.commit_ts_us, &tx.orders, after);
+                if due == Ok(true) {
+                    self.flush().await?;
                 }
             }
             ReplicationEvent::XLogData {
@@ -357,17 +321,9 @@ impl<'a> Streamer<'a> {
         {
             return Ok(());
         }
-        let metadata = self.config.provide_transaction_metadata.then(|| TxInfo {
-            id: tx.id(),
-            total_order,
-            data_collection_order: table_order,
-        });
-        if metadata.is_some() && total_order == 1 {
-            self.markers.push(TxMarker::Begin {
-                id: tx.id(),
-                ts_us: tx.commit_ts_us,
-            });
-        }
+        let metadata =
+            self.batcher
+                .transaction_info(|| tx.id(), tx.commit_ts_us, (total_order, table_order));
         let ctx = ChangeContext {
             db: &self.db,
             commit_ts_us: tx.commit_ts_us,
@@ -377,17 +333,13 @@ impl<'a> Streamer<'a> {
         };
         let mut event = make(table, &ctx)?;
         event.transaction = metadata;
-        let commit_lsn = tx.commit_lsn;
-        self.batch.push(event);
-        self.batch_started.get_or_insert_with(Instant::now);
-        self.batch_point = Some(PgPosition {
-            commit_lsn,
+        let point = PgPosition {
+            commit_lsn: tx.commit_lsn,
             lsn,
             lsn_index: Some(index),
             snapshot: None,
-        });
-        // A transaction larger than a batch is split, recording the LSN inside it.
-        if self.batch.len() >= self.config.max_batch_size as usize {
+        };
+        if self.batcher.push(event, point) {
             self.flush().await?;
         }
         Ok(())
@@ -395,32 +347,10 @@ impl<'a> Streamer<'a> {
 
     /// Hands the batch to the emitter; waits when the channel is full (backpressure).
     async fn flush(&mut self) -> Result<(), PgError> {
-        self.batch_started = None;
-        let Some(point) = self.batch_point.take() else {
-            return Ok(());
-        };
-        if self.batch.is_empty() && self.markers.is_empty() {
-            return Ok(());
-        }
-        let events = std::mem::take(&mut self.batch);
-        let markers = std::mem::take(&mut self.markers);
-        let position = Position::Postgres(point);
-        self.out
-            .send(ChangeBatch {
-                events,
-                markers,
-                position,
-            })
+        self.batcher
+            .flush(self.out)
             .await
             .map_err(|_| PgError::DownstreamClosed)?;
-        self.in_flight.sent(self.out);
         Ok(())
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d.into()).await,
-        None => std::future::pending().await,
     }
 }

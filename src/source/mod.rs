@@ -9,6 +9,7 @@
 //! `runtime`. A reader imports this module, never the runtime.
 
 mod backoff;
+mod batcher;
 mod channel;
 mod error;
 mod in_flight;
@@ -17,9 +18,13 @@ mod resilient;
 mod snapshot;
 
 pub use backoff::backoff_delay;
+pub use batcher::{Batcher, sleep_until};
 pub use channel::{BatchSender, Closed};
 pub use error::SourceError;
 pub use in_flight::InFlight;
 pub use observer::{NoObserver, ReaderObserver};
 pub use resilient::{Source, run};
-pub use snapshot::{SnapshotRun, TableChunks, finish_snapshot, needs_snapshot, read_table};
+pub use snapshot::{
+    SnapshotRun, TableChunks, TableProbe, finish_snapshot, needs_snapshot, read_table,
+    tables_to_read,
+};

@@ -34,6 +34,36 @@ pub trait TableChunks {
     fn key_to_json(key: &Self::Key) -> Vec<serde_json::Value>;
 }
 
+/// Tells whether a table has rows (a reader's SQL connection).
+pub trait TableProbe {
+    type Error;
+    fn has_rows(
+        &mut self,
+        table: &TableId,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+}
+
+/// The tables still to read (those `progress` has not completed, in order), and the index
+/// among them of the last one with rows: Debezium marks the snapshot's last row `last`, so
+/// empty tables at the end must not swallow the marker.
+pub async fn tables_to_read<'t, P: TableProbe>(
+    probe: &mut P,
+    tables: &'t [TableId],
+    progress: &SnapshotProgress,
+) -> Result<(Vec<&'t TableId>, Option<usize>), P::Error> {
+    let todo: Vec<&TableId> = tables
+        .iter()
+        .filter(|t| !progress.completed_tables.contains(&t.to_string()))
+        .collect();
+    let mut last_with_rows = None;
+    for (index, table) in todo.iter().enumerate() {
+        if probe.has_rows(table).await? {
+            last_with_rows = Some(index);
+        }
+    }
+    Ok((todo, last_with_rows))
+}
+
 /// Where the whole snapshot stands, across its tables.
 pub struct SnapshotRun<'a> {
     pub progress: &'a mut SnapshotProgress,

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use siphon::config::ConnectorConfig;
 use siphon::event::{ChangeBatch, ChangeEvent, TxMarker};
 use siphon::offsets::Position;
 use tokio::sync::{mpsc, watch};
@@ -25,6 +26,46 @@ pub struct Running<E> {
     /// How the reader ended, once it has: its error, or that it returned.
     ended: Arc<Mutex<Option<String>>>,
     gate: Arc<tokio::sync::Semaphore>,
+}
+
+/// A reader under test, named by its error type: it runs a connector's source under the real
+/// reconnect loop (`siphon::source::run`).
+pub trait ReaderUnderTest: std::fmt::Display + Send + Sized + 'static {
+    fn read(
+        config: ConnectorConfig,
+        from: Option<Position>,
+        out: mpsc::Sender<ChangeBatch>,
+        committed: watch::Receiver<Option<Position>>,
+    ) -> impl Future<Output = Result<(), Self>> + Send + 'static;
+}
+
+impl<E: ReaderUnderTest> Running<E> {
+    pub fn start(config: ConnectorConfig, resume: Option<Position>) -> Running<E> {
+        Self::start_with(config, resume, Arc::new(Mutex::new(Vec::new())))
+    }
+
+    /// Starts a reader whose committed events are appended to `events`.
+    pub fn start_with(
+        config: ConnectorConfig,
+        resume: Option<Position>,
+        events: Arc<Mutex<Vec<ChangeEvent>>>,
+    ) -> Running<E> {
+        Self::start_limited(config, resume, events, usize::MAX)
+    }
+
+    /// Like `start_with`, but the stand-in emitter stops taking batches after `max_batches`
+    /// (a stalled broker) until `release`, so the reader is held mid-way by backpressure.
+    pub fn start_limited(
+        config: ConnectorConfig,
+        resume: Option<Position>,
+        events: Arc<Mutex<Vec<ChangeEvent>>>,
+        max_batches: usize,
+    ) -> Running<E> {
+        let from = resume.clone();
+        Running::spawn(resume, events, max_batches, move |tx, committed| {
+            E::read(config, from, tx, committed)
+        })
+    }
 }
 
 impl<E: std::fmt::Display + Send + 'static> Running<E> {

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
@@ -187,46 +186,25 @@ pub async fn exec(conn: &mut Conn, sql: &str) {
 /// A running MariaDB reader and what its stand-in emitter committed.
 pub type Running = crate::common::standin::Running<siphon::mysql_binlog::MySqlError>;
 
+impl crate::common::standin::ReaderUnderTest for siphon::mysql_binlog::MySqlError {
+    async fn read(
+        config: ConnectorConfig,
+        from: Option<Position>,
+        out: tokio::sync::mpsc::Sender<siphon::event::ChangeBatch>,
+        committed: tokio::sync::watch::Receiver<Option<Position>>,
+    ) -> Result<(), Self> {
+        let siphon::config::SourceOptions::MySql(options) = &config.source else {
+            panic!("not a MySql connector: {:?}", config.source)
+        };
+        let source = siphon::mysql_binlog::MySqlSource {
+            config: &config,
+            options,
+        };
+        siphon::source::run(&source, from, out, committed, &siphon::source::NoObserver).await
+    }
+}
+
 impl Running {
-    pub fn start(config: ConnectorConfig, resume: Option<Position>) -> Running {
-        Self::start_with(config, resume, Arc::new(Mutex::new(Vec::new())))
-    }
-
-    /// Starts a reader whose committed events are appended to `events`.
-    pub fn start_with(
-        config: ConnectorConfig,
-        resume: Option<Position>,
-        events: Arc<Mutex<Vec<ChangeEvent>>>,
-    ) -> Running {
-        Self::start_limited(config, resume, events, usize::MAX)
-    }
-
-    /// Like `start_with`, but the stand-in emitter stops taking batches after `max_batches`
-    /// (a stalled broker) until `release`, so the reader is held mid-way by backpressure.
-    pub fn start_limited(
-        config: ConnectorConfig,
-        resume: Option<Position>,
-        events: Arc<Mutex<Vec<ChangeEvent>>>,
-        max_batches: usize,
-    ) -> Running {
-        let from = resume.clone();
-        Running::spawn(
-            resume,
-            events,
-            max_batches,
-            move |tx, committed| async move {
-                let siphon::config::SourceOptions::MySql(options) = &config.source else {
-                    panic!("not a MySql connector: {:?}", config.source)
-                };
-                let source = siphon::mysql_binlog::MySqlSource {
-                    config: &config,
-                    options,
-                };
-                siphon::source::run(&source, from, tx, committed, &siphon::source::NoObserver).await
-            },
-        )
-    }
-
     /// Waits until at least `n` events are committed, failing if the reader stops.
     pub async fn wait_for_events(&self, what: &str, n: usize) -> Vec<ChangeEvent> {
         crate::common::wait_for(what, TIMEOUT, || {

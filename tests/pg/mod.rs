@@ -6,11 +6,9 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use siphon::config::ConnectorConfig;
-use siphon::event::ChangeEvent;
 use siphon::offsets::Position;
 
 use crate::common::{Server, server, unique_name, with_database};
@@ -204,44 +202,21 @@ pub async fn connect(url: &str) -> tokio_postgres::Client {
 /// A running PostgreSQL reader and what its stand-in emitter committed.
 pub type Running = crate::common::standin::Running<siphon::postgres_wal::PgError>;
 
-impl Running {
-    pub fn start(config: ConnectorConfig, resume: Option<Position>) -> Running {
-        Self::start_with(config, resume, Arc::new(Mutex::new(Vec::new())))
-    }
-
-    /// Starts a reader whose committed events are appended to `events`.
-    pub fn start_with(
+impl crate::common::standin::ReaderUnderTest for siphon::postgres_wal::PgError {
+    async fn read(
         config: ConnectorConfig,
-        resume: Option<Position>,
-        events: Arc<Mutex<Vec<ChangeEvent>>>,
-    ) -> Running {
-        Self::start_limited(config, resume, events, usize::MAX)
-    }
-
-    /// Like `start_with`, but the stand-in emitter stops taking batches after `max_batches`
-    /// (a stalled broker) until `release`, so the reader is held mid-way by backpressure.
-    pub fn start_limited(
-        config: ConnectorConfig,
-        resume: Option<Position>,
-        events: Arc<Mutex<Vec<ChangeEvent>>>,
-        max_batches: usize,
-    ) -> Running {
-        let from = resume.clone();
-        Running::spawn(
-            resume,
-            events,
-            max_batches,
-            move |tx, committed| async move {
-                let siphon::config::SourceOptions::Postgres(options) = &config.source else {
-                    panic!("not a Postgres connector: {:?}", config.source)
-                };
-                let source = siphon::postgres_wal::PgSource {
-                    config: &config,
-                    options,
-                };
-                siphon::source::run(&source, from, tx, committed, &siphon::source::NoObserver).await
-            },
-        )
+        from: Option<Position>,
+        out: tokio::sync::mpsc::Sender<siphon::event::ChangeBatch>,
+        committed: tokio::sync::watch::Receiver<Option<Position>>,
+    ) -> Result<(), Self> {
+        let siphon::config::SourceOptions::Postgres(options) = &config.source else {
+            panic!("not a Postgres connector: {:?}", config.source)
+        };
+        let source = siphon::postgres_wal::PgSource {
+            config: &config,
+            options,
+        };
+        siphon::source::run(&source, from, out, committed, &siphon::source::NoObserver).await
     }
 }
 
