@@ -13,46 +13,17 @@ use super::error::{ApiError, parse_json, string_map};
 use crate::config::{ConfigErrors, ConfigProblem, ConnectorClass, is_secret_key};
 use crate::runtime::{HIDDEN, validate_config};
 
-const CLASSES: [(ConnectorClass, &str); 4] = [
-    (
-        ConnectorClass::Postgres,
-        "io.debezium.connector.postgresql.PostgresConnector",
-    ),
-    (
-        ConnectorClass::MySql,
-        "io.debezium.connector.mysql.MySqlConnector",
-    ),
-    (
-        ConnectorClass::MariaDb,
-        "io.debezium.connector.mariadb.MariaDbConnector",
-    ),
-    (
-        ConnectorClass::MongoDb,
-        "io.debezium.connector.mongodb.MongoDbConnector",
-    ),
-];
-
-/// The plugin a path segment or `connector.class` names: the full class name, its simple
-/// name with or without `Connector` (Kafka Connect's aliases), or Siphon's short names.
+/// The plugin a path segment or `connector.class` names, with Debezium's class name.
 fn plugin(name: &str) -> Option<(ConnectorClass, &'static str)> {
-    let simple = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
-    let simple = simple.strip_suffix("connector").unwrap_or(&simple);
-    let class = match simple {
-        "postgres" | "postgresql" => ConnectorClass::Postgres,
-        "mysql" => ConnectorClass::MySql,
-        "mariadb" => ConnectorClass::MariaDb,
-        "mongodb" => ConnectorClass::MongoDb,
-        _ => return None,
-    };
-    CLASSES.iter().copied().find(|(c, _)| *c == class)
+    ConnectorClass::from_plugin_name(name).map(|c| (c, c.debezium_class()))
 }
 
 /// `GET /connector-plugins`.
 pub async fn list() -> Json<JsonValue> {
-    let plugins: Vec<JsonValue> = CLASSES
+    let plugins: Vec<JsonValue> = ConnectorClass::ALL
         .iter()
-        .map(|(_, class)| {
-            json!({ "class": class, "type": "source", "version": env!("CARGO_PKG_VERSION") })
+        .map(|c| {
+            json!({ "class": c.debezium_class(), "type": "source", "version": env!("CARGO_PKG_VERSION") })
         })
         .collect();
     Json(JsonValue::Array(plugins))
@@ -358,7 +329,7 @@ mod tests {
 
     #[test]
     fn every_known_setting_is_documented() {
-        for (class, _) in CLASSES {
+        for class in ConnectorClass::ALL {
             for key in class.known_keys() {
                 assert!(docs(key).is_some(), "{key} has no documentation");
             }

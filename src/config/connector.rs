@@ -25,16 +25,51 @@ pub enum ConnectorClass {
 }
 
 impl ConnectorClass {
+    pub const ALL: [ConnectorClass; 4] = [
+        ConnectorClass::Postgres,
+        ConnectorClass::MySql,
+        ConnectorClass::MariaDb,
+        ConnectorClass::MongoDb,
+    ];
+
+    /// Debezium's class name.
+    pub fn debezium_class(self) -> &'static str {
+        match self {
+            ConnectorClass::Postgres => "io.debezium.connector.postgresql.PostgresConnector",
+            ConnectorClass::MySql => "io.debezium.connector.mysql.MySqlConnector",
+            ConnectorClass::MariaDb => "io.debezium.connector.mariadb.MariaDbConnector",
+            ConnectorClass::MongoDb => "io.debezium.connector.mongodb.MongoDbConnector",
+        }
+    }
+
+    /// `connector.class`: Debezium's class name or Siphon's short name.
     fn parse(value: &str) -> Option<Self> {
-        Some(match value {
-            "postgres" | "postgresql" | "io.debezium.connector.postgresql.PostgresConnector" => {
-                ConnectorClass::Postgres
-            }
-            "mysql" | "io.debezium.connector.mysql.MySqlConnector" => ConnectorClass::MySql,
-            "mariadb" | "io.debezium.connector.mariadb.MariaDbConnector" => ConnectorClass::MariaDb,
-            "mongodb" | "io.debezium.connector.mongodb.MongoDbConnector" => ConnectorClass::MongoDb,
-            _ => return None,
-        })
+        if matches!(value, "postgresql") {
+            return Some(ConnectorClass::Postgres);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|c| value == c.debezium_class() || value == c.short_name())
+    }
+
+    /// The class a plugin path segment names: the full class name, its simple name with or
+    /// without `Connector` (Kafka Connect's aliases), or Siphon's short names.
+    pub fn from_plugin_name(name: &str) -> Option<Self> {
+        let simple = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+        let simple = simple.strip_suffix("connector").unwrap_or(&simple);
+        if simple == "postgresql" {
+            return Some(ConnectorClass::Postgres);
+        }
+        Self::ALL.into_iter().find(|c| simple == c.short_name())
+    }
+
+    fn short_name(self) -> &'static str {
+        match self {
+            ConnectorClass::Postgres => "postgres",
+            ConnectorClass::MySql => "mysql",
+            ConnectorClass::MariaDb => "mariadb",
+            ConnectorClass::MongoDb => "mongodb",
+        }
     }
 
     /// Every setting this class reads (its family's keys), for the validate endpoint.
