@@ -9,7 +9,7 @@ pub mod api;
 pub mod config;
 pub(crate) mod emitter;
 pub mod event;
-pub(crate) mod mongo_oplog;
+pub mod mongo_oplog;
 pub mod mysql_binlog;
 pub mod offsets;
 pub mod postgres_wal;
