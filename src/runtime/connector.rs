@@ -122,6 +122,7 @@ async fn run_once(
     stop: &mut watch::Receiver<bool>,
     claimed: &mut bool,
 ) -> Result<(), TaskError> {
+    readers.available(config)?;
     // A restart of a task that owned the connector: if another instance claimed it since, this
     // one was fenced (however the fence surfaced: the broker may just drop the connection).
     // Taking it back would fence the new owner in turn, and the two would take turns forever.

@@ -19,6 +19,12 @@ pub(crate) type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<(), TaskErro
 /// Runs a connector's reader, reconnecting on transient errors, until a definite error or
 /// until the emitter side has gone.
 pub(crate) trait Readers: Send + Sync {
+    /// Whether this build can read the connector at all: checked before anything is opened
+    /// (a producer, a claim on the connector), so a class without a reader touches nothing.
+    fn available(&self, _config: &ConnectorConfig) -> Result<(), TaskError> {
+        Ok(())
+    }
+
     fn read<'a>(
         &'a self,
         config: &'a ConnectorConfig,
@@ -33,6 +39,13 @@ pub(crate) trait Readers: Send + Sync {
 pub(crate) struct DatabaseReaders;
 
 impl Readers for DatabaseReaders {
+    fn available(&self, config: &ConnectorConfig) -> Result<(), TaskError> {
+        match &config.source {
+            SourceOptions::Postgres(_) | SourceOptions::MySql(_) => Ok(()),
+            SourceOptions::MongoDb(_) => Err(TaskError::ReaderUnavailable(config.class.name())),
+        }
+    }
+
     fn read<'a>(
         &'a self,
         config: &'a ConnectorConfig,
