@@ -161,6 +161,22 @@ pub struct TableSchema {
 }
 
 impl TableSchema {
+    /// A document collection (MongoDB): one JSON column holding the whole document, no key
+    /// columns (the key is the event's [`DocumentChange::id_json`]).
+    pub fn document(id: TableId) -> TableSchema {
+        TableSchema {
+            id,
+            version: 1,
+            columns: vec![Column {
+                name: "document".into(),
+                data_type: DataType::Json,
+                nullable: true,
+                source_type: "document".into(),
+            }],
+            primary_key: Vec::new(),
+        }
+    }
+
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }
@@ -461,6 +477,34 @@ pub struct TxInfo {
     pub data_collection_order: u64,
 }
 
+/// What a document change (MongoDB) carries that a row change has not: the document's `_id`,
+/// which keys the record even when neither image is there (a delete without pre-images), and
+/// the update's description. The images themselves are in `before`/`after` as one
+/// [`Value::Json`] each (see [`DocumentChange::image`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentChange {
+    /// `_id` as the extended JSON Debezium writes in the key's `id` field.
+    pub id_json: String,
+    pub update: Option<DocumentUpdate>,
+}
+
+impl DocumentChange {
+    /// A document image as the row `before`/`after` holds it.
+    pub fn image(json: String) -> Row {
+        Row(vec![Value::Json(json)])
+    }
+}
+
+/// Debezium's `updateDescription` of a MongoDB update; Debezium writes empty lists as null.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentUpdate {
+    pub removed_fields: Option<Vec<String>>,
+    /// The fields set, as extended JSON.
+    pub updated_fields: Option<String>,
+    /// Field paths and their new sizes.
+    pub truncated_arrays: Option<Vec<(String, i32)>>,
+}
+
 /// One row change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeEvent {
@@ -471,11 +515,17 @@ pub struct ChangeEvent {
     pub after: Option<Row>,
     pub source: SourceInfo,
     pub transaction: Option<TxInfo>,
+    /// Set for a document change (MongoDB), whose table schema is [`TableSchema::document`].
+    pub document: Option<Box<DocumentChange>>,
 }
 
 impl ChangeEvent {
-    /// The record key: the primary key of `after` (or of `before` for a delete).
+    /// The record key: the primary key of `after` (or of `before` for a delete); a document's
+    /// `_id`.
     pub fn key(&self) -> Option<Row> {
+        if let Some(doc) = &self.document {
+            return Some(Row(vec![Value::Text(doc.id_json.clone())]));
+        }
         self.after
             .as_ref()
             .or(self.before.as_ref())

@@ -103,6 +103,35 @@ pub struct TableAvroSchemas {
 }
 
 impl TableAvroSchemas {
+    /// Parses the schema documents (the value, and the key when there is one) of `table`.
+    pub(super) fn parse(
+        table: &TableId,
+        key: Option<&Json>,
+        value: &Json,
+        options: AvroOptions,
+    ) -> Result<Self, SchemaError> {
+        let parse = |doc: &Json| -> Result<(Schema, String), SchemaError> {
+            let text = doc.to_string();
+            let schema = Schema::parse_str(&text).map_err(|e| SchemaError::Invalid {
+                table: table.to_string(),
+                reason: e.to_string(),
+            })?;
+            Ok((schema, text))
+        };
+        let (value, value_json) = parse(value)?;
+        let (key, key_json) = match key.map(parse).transpose()? {
+            Some((schema, text)) => (Some(schema), Some(text)),
+            None => (None, None),
+        };
+        Ok(TableAvroSchemas {
+            key,
+            value,
+            key_json,
+            value_json,
+            options,
+        })
+    }
+
     pub fn options(&self) -> &AvroOptions {
         &self.options
     }
@@ -206,7 +235,7 @@ fn adjust(s: &str, dots: bool) -> String {
 /// A full Avro name from a Connect name: Debezium's adjustment, then (Siphon's addition) each
 /// dot-separated part that Avro would still reject (empty, or starting with a digit, which
 /// Debezium's check lets through after a `.`) gets a leading `_`.
-fn avro_full_name(connect_name: &str) -> String {
+pub(super) fn avro_full_name(connect_name: &str) -> String {
     sanitize_avro_name(connect_name)
         .split('.')
         .map(|part| match part.chars().next() {
@@ -217,7 +246,7 @@ fn avro_full_name(connect_name: &str) -> String {
         .join(".")
 }
 
-fn split_name(full: &str) -> (&str, &str) {
+pub(super) fn split_name(full: &str) -> (&str, &str) {
     full.rsplit_once('.').unwrap_or(("", full))
 }
 
@@ -455,7 +484,12 @@ const DEFAULT_DECIMAL_PRECISION: u32 = 64;
 
 /// A record type; `namespace` only when it differs from the enclosing one, as Avro's Java
 /// `Schema.toString` writes it.
-fn record(full: &str, enclosing: &str, fields: Vec<Json>, props: Vec<(&str, Json)>) -> Json {
+pub(super) fn record(
+    full: &str,
+    enclosing: &str,
+    fields: Vec<Json>,
+    props: Vec<(&str, Json)>,
+) -> Json {
     let (ns, name) = split_name(full);
     let mut m = Map::new();
     m.insert("type".into(), json!("record"));
@@ -471,7 +505,7 @@ fn record(full: &str, enclosing: &str, fields: Vec<Json>, props: Vec<(&str, Json
 }
 
 /// A primitive carrying a Debezium semantic type: version 1, optional parameter, name.
-fn semantic(ty: &str, name: &str, parameter: Option<(&str, String)>) -> Json {
+pub(super) fn semantic(ty: &str, name: &str, parameter: Option<(&str, String)>) -> Json {
     let mut m = Map::new();
     m.insert("type".into(), json!(ty));
     m.insert("connect.version".into(), json!(1));
@@ -552,7 +586,7 @@ fn optional(ty: &str) -> Json {
 }
 
 /// The per-connector `source` record (Debezium 3.1+: versioned, snapshot enum versioned).
-fn source_record(kind: SourceKind, enclosing: &str) -> Json {
+pub(super) fn source_record(kind: SourceKind, enclosing: &str) -> Json {
     let field = |name: &str, ty: Json| json!({"name": name, "type": ty});
     let opt = |name: &str, ty: &str| json!({"name": name, "type": optional(ty), "default": null});
     let snapshot = json!({
@@ -621,7 +655,7 @@ fn source_record(kind: SourceKind, enclosing: &str) -> Json {
     )
 }
 
-fn transaction_record(enclosing: &str) -> Json {
+pub(super) fn transaction_record(enclosing: &str) -> Json {
     record(
         "event.block",
         enclosing,
@@ -648,6 +682,9 @@ pub fn table_schemas(
         reason,
     };
     table.check().map_err(table_error)?;
+    if opts.source == SourceKind::MongoDb {
+        return super::mongo_envelope::document_schemas(topic, &table.id, opts);
+    }
     let base = avro_full_name(topic);
 
     let key_doc = if table.primary_key.is_empty() {
@@ -693,29 +730,7 @@ pub fn table_schemas(
         ],
     );
 
-    let parse = |doc: &Json| -> Result<(Schema, String), SchemaError> {
-        let text = doc.to_string();
-        let schema = Schema::parse_str(&text).map_err(|e| SchemaError::Invalid {
-            table: table.id.to_string(),
-            reason: e.to_string(),
-        })?;
-        Ok((schema, text))
-    };
-    let (value, value_json) = parse(&envelope)?;
-    let (key, key_json) = match key_doc {
-        Some(doc) => {
-            let (schema, text) = parse(&doc)?;
-            (Some(schema), Some(text))
-        }
-        None => (None, None),
-    };
-    Ok(TableAvroSchemas {
-        key,
-        value,
-        key_json,
-        value_json,
-        options: *opts,
-    })
+    TableAvroSchemas::parse(&table.id, key_doc.as_ref(), &envelope, *opts)
 }
 
 #[cfg(test)]

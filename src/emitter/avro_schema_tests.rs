@@ -117,9 +117,12 @@ fn opts(source: SourceKind, decimal: DecimalMode) -> AvroOptions {
 /// Compares the generated schemas with `tests/golden/<name>.json`; `SIPHON_BLESS=1`
 /// rewrites the file instead.
 fn golden(name: &str, opts: AvroOptions) {
-    let table = everything_table();
+    golden_of(name, &everything_table(), opts);
+}
+
+fn golden_of(name: &str, table: &TableSchema, opts: AvroOptions) {
     let topic = topic_name("server1", &table.id);
-    let s = table_schemas(&topic, &table, &opts).unwrap();
+    let s = table_schemas(&topic, table, &opts).unwrap();
     let parse = |t: &str| serde_json::from_str::<Json>(t).unwrap();
     let doc = json!({
         "topic": topic,
@@ -181,11 +184,13 @@ fn golden_mysql_precise() {
     );
 }
 
+/// A collection's key and envelope (Debezium's MongoDB shapes, whatever the table options).
 #[test]
-fn golden_mongodb_precise() {
-    golden(
-        "mongodb_precise",
-        opts(SourceKind::MongoDb, DecimalMode::Precise),
+fn golden_mongodb() {
+    golden_of(
+        "mongodb",
+        &TableSchema::document(TableId::new("inventory", "customers")),
+        AvroOptions::debezium_defaults(SourceKind::MongoDb),
     );
 }
 

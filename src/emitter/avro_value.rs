@@ -39,6 +39,7 @@ use super::avro_schema::{
     AvroOptions, ENVELOPE_FIELDS, SourceKind, TableAvroSchemas, sanitize_field_name,
 };
 use super::avro_write::{AvroWriter, WriteError, write_long};
+use super::mongo_envelope::{document_envelope, document_key};
 use crate::event::{ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, TableSchema};
 
 /// Connector-level `source` fields.
@@ -75,6 +76,9 @@ pub fn key_value(
     event: &ChangeEvent,
     schemas: &TableAvroSchemas,
 ) -> Result<Option<Avro>, EncodeError> {
+    if schemas.options().source == SourceKind::MongoDb {
+        return document_key(event).map(Some);
+    }
     let Some(key_schema) = &schemas.key else {
         return Ok(None);
     };
@@ -106,6 +110,9 @@ pub fn envelope_value(
     opts: &AvroOptions,
     schemas: &TableAvroSchemas,
 ) -> Result<Avro, EncodeError> {
+    if opts.source == SourceKind::MongoDb {
+        return document_envelope(event, meta, processed_at_us, opts);
+    }
     let (all, fields) = envelope_checks(event, opts, schemas)?;
     let table = &event.table;
     let mut out = Vec::with_capacity(ENVELOPE_FIELDS.len());
@@ -139,12 +146,17 @@ pub fn write_envelope(
     writer: &AvroWriter,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
-    let (all, fields) = envelope_checks(event, opts, schemas)?;
     let table = &event.table;
     let write_err = |source: WriteError| EncodeError::Write {
         table: table.id.to_string(),
         source,
     };
+    if opts.source == SourceKind::MongoDb {
+        // Documents are one string per image: nothing to gain from writing them in place.
+        let value = document_envelope(event, meta, processed_at_us, opts)?;
+        return writer.write(&value, out).map_err(write_err);
+    }
+    let (all, fields) = envelope_checks(event, opts, schemas)?;
     let Schema::Record(envelope) = &schemas.value else {
         return Err(event_error(table, "the value schema is not a record"));
     };
@@ -226,20 +238,7 @@ fn envelope_part<'e>(
         "before" => return Ok(Part::Row(event.before.as_ref(), true)),
         "after" => return Ok(Part::Row(event.after.as_ref(), false)),
         "source" => source_value(event, meta, opts.source)?,
-        "transaction" => match &event.transaction {
-            None => Avro::Union(0, Box::new(Avro::Null)),
-            Some(tx) => Avro::Union(
-                1,
-                Box::new(Avro::Record(vec![
-                    ("id".into(), Avro::String(tx.id.clone())),
-                    ("total_order".into(), long_of(tx.total_order, table)?),
-                    (
-                        "data_collection_order".into(),
-                        long_of(tx.data_collection_order, table)?,
-                    ),
-                ])),
-            ),
-        },
+        "transaction" => transaction_value(event)?,
         "op" => Avro::String(event.op.code().into()),
         "ts_ms" => some(Avro::Long(processed_at_us.div_euclid(1000))),
         "ts_us" => some(Avro::Long(processed_at_us)),
@@ -247,7 +246,23 @@ fn envelope_part<'e>(
     }))
 }
 
-fn event_error(table: &TableSchema, reason: impl Into<String>) -> EncodeError {
+/// The envelope's optional `transaction` block.
+pub(super) fn transaction_value(event: &ChangeEvent) -> Result<Avro, EncodeError> {
+    let table = &event.table;
+    Ok(match &event.transaction {
+        None => Avro::Union(0, Box::new(Avro::Null)),
+        Some(tx) => some(Avro::Record(vec![
+            ("id".into(), Avro::String(tx.id.clone())),
+            ("total_order".into(), long_of(tx.total_order, table)?),
+            (
+                "data_collection_order".into(),
+                long_of(tx.data_collection_order, table)?,
+            ),
+        ])),
+    })
+}
+
+pub(super) fn event_error(table: &TableSchema, reason: impl Into<String>) -> EncodeError {
     EncodeError::Event {
         table: table.id.to_string(),
         reason: reason.into(),
@@ -326,7 +341,7 @@ fn field_name_matches(column: &str, field: &str) -> bool {
     column == field || sanitize_field_name(column) == field
 }
 
-fn source_value(
+pub(super) fn source_value(
     event: &ChangeEvent,
     meta: &ConnectorMeta,
     kind: SourceKind,

@@ -12,6 +12,7 @@ mod fixed_topic;
 pub mod heartbeat;
 pub mod json;
 pub mod kafka;
+mod mongo_envelope;
 mod owner;
 mod pipeline;
 pub mod records;

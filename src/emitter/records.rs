@@ -102,6 +102,7 @@ mod tests {
                 },
             },
             transaction: None,
+            document: None,
         }
     }
 

@@ -217,6 +217,7 @@ fn read_event(
             },
         },
         transaction: None,
+        document: None,
     }
 }
 

@@ -473,6 +473,7 @@ impl<'a> Streamer<'a> {
                     },
                 },
                 transaction: metadata,
+                document: None,
             };
             let point = MySqlPosition {
                 file: tx.start_file.clone(),

@@ -97,6 +97,7 @@ fn event(
         after,
         source: source(ctx),
         transaction: None,
+        document: None,
     }
 }
 

@@ -175,6 +175,7 @@ fn read_event(
             },
         },
         transaction: None,
+        document: None,
     }
 }
 

@@ -227,6 +227,7 @@ mod tests {
                 },
             },
             transaction: None,
+            document: None,
         }
     }
 
