@@ -8,6 +8,7 @@
 mod connector;
 mod filters;
 mod keys;
+mod mongo_options;
 mod problems;
 mod reader;
 mod source_options;
@@ -25,6 +26,7 @@ pub use connector::{
 };
 pub use filters::Filters;
 pub use keys::is_secret_key;
+pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
 pub use problems::{ConfigErrors, ConfigProblem};
 pub use source_options::{
     DatabaseConfig, MongoOptions, MySqlOptions, PostgresOptions, SourceOptions,

@@ -156,6 +156,7 @@ impl SnapshotMode {
                 ("recovery", Recovery),
             ],
             SourceKind::MongoDb => &[
+                ("always", Always),
                 ("initial", Initial),
                 ("initial_only", InitialOnly),
                 ("no_data", NoData),

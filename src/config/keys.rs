@@ -58,6 +58,19 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("collection.include.list", MONGO),
     ("collection.exclude.list", MONGO),
     ("capture.mode", MONGO),
+    ("capture.mode.full.update.type", MONGO),
+    ("capture.scope", MONGO),
+    ("capture.target", MONGO),
+    ("mongodb.user", MONGO),
+    ("mongodb.password", MONGO),
+    ("mongodb.authsource", MONGO),
+    ("mongodb.ssl.enabled", MONGO),
+    ("mongodb.ssl.invalid.hostname.allowed", MONGO),
+    ("mongodb.connect.timeout.ms", MONGO),
+    ("mongodb.server.selection.timeout.ms", MONGO),
+    ("field.exclude.list", MONGO),
+    ("cursor.oversize.handling.mode", MONGO),
+    ("cursor.oversize.skip.threshold", MONGO),
 ];
 
 /// Sub-keys of `key.converter.` / `value.converter.` that Siphon understands.

@@ -2,6 +2,7 @@
 //! and never has to check which section of the configuration it was given.
 
 use super::connector::{PublicationAutocreateMode, Secret};
+pub use super::mongo_options::MongoOptions;
 use super::reader::Reader;
 use crate::event::SourceKind;
 
@@ -39,13 +40,6 @@ pub struct MySqlOptions {
     pub include_query: bool,
     /// `true` for `bigint.unsigned.handling.mode=precise`.
     pub bigint_unsigned_precise: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MongoOptions {
-    pub connection_string: Secret,
-    /// `capture.mode` `change_streams_update_full`: updates carry the full document.
-    pub update_full_document: bool,
 }
 
 /// The options of the connector's kind of source.
@@ -99,7 +93,7 @@ impl SourceOptions {
                 SourceOptions::Postgres(postgres(r, database, dbname))
             }
             Connection::MySql(database) => SourceOptions::MySql(mysql(r, database)),
-            Connection::MongoDb => SourceOptions::MongoDb(mongo(r)),
+            Connection::MongoDb => SourceOptions::MongoDb(MongoOptions::read(r)),
         }
     }
 
@@ -189,30 +183,6 @@ fn mysql(r: &mut Reader<'_>, database: DatabaseConfig) -> MySqlOptions {
         bigint_unsigned_precise: r.choice(
             "bigint.unsigned.handling.mode",
             &[("long", false), ("precise", true)],
-            false,
-        ),
-    }
-}
-
-fn mongo(r: &mut Reader<'_>) -> MongoOptions {
-    let connection_string = r.required("mongodb.connection.string").unwrap_or_default();
-    if !connection_string.is_empty()
-        && !connection_string.starts_with("mongodb://")
-        && !connection_string.starts_with("mongodb+srv://")
-    {
-        r.problems.push(
-            "mongodb.connection.string",
-            "must start with mongodb:// or mongodb+srv://",
-        );
-    }
-    MongoOptions {
-        connection_string: Secret::new(connection_string),
-        update_full_document: r.choice(
-            "capture.mode",
-            &[
-                ("change_streams", false),
-                ("change_streams_update_full", true),
-            ],
             false,
         ),
     }

@@ -45,6 +45,9 @@ pub struct Split {
 pub struct TxnId {
     /// The session id (`lsid.id`, a UUID), as a canonical hyphenated string.
     pub lsid: String,
+    /// The whole `lsid` document (`id`, and `uid` for an authenticated user), which Debezium
+    /// writes as `source.lsid`.
+    pub session: Document,
     pub txn_number: i64,
 }
 
@@ -143,6 +146,7 @@ pub fn read_event(doc: &Document) -> Result<ChangeStreamEvent, ShapeError> {
             };
             Some(TxnId {
                 lsid: session_id(lsid)?,
+                session: lsid.clone(),
                 txn_number,
             })
         }
@@ -245,4 +249,4 @@ fn session_id(lsid: &Document) -> Result<String, ShapeError> {
 
 #[cfg(test)]
 #[path = "change_tests.rs"]
-mod tests;
+pub(super) mod tests;

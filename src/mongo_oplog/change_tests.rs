@@ -8,9 +8,9 @@ use mongodb::bson::{Binary, DateTime, doc, spec::BinarySubtype};
 
 use super::*;
 
-const TOKEN: &str = "8263F1A5B2000000012B022C0100296E5A1004B1E8F4C0A5B3";
+pub(crate) const TOKEN: &str = "8263F1A5B2000000012B022C0100296E5A1004B1E8F4C0A5B3";
 
-fn session() -> Document {
+pub(crate) fn session() -> Document {
     doc! {
         "id": Binary {
             subtype: BinarySubtype::Uuid,
@@ -21,7 +21,7 @@ fn session() -> Document {
 }
 
 // change-streams.yml, "Test insert, update, replace, and delete event types": insertOne.
-fn insert() -> Document {
+pub(crate) fn insert() -> Document {
     doc! {
         "_id": { "_data": TOKEN },
         "operationType": "insert",

@@ -238,6 +238,7 @@ struct TableReader<'a> {
 }
 
 impl TableChunks for TableReader<'_> {
+    type Item = Row;
     type Key = Vec<My>;
     type Error = MySqlError;
 
@@ -245,15 +246,15 @@ impl TableChunks for TableReader<'_> {
         self.read_chunk(after.map(Vec::as_slice)).await
     }
 
-    fn event(&self, row: Row, marker: SnapshotMarker) -> ChangeEvent {
-        read_event(
+    fn event(&self, row: Row, marker: SnapshotMarker) -> Result<ChangeEvent, MySqlError> {
+        Ok(read_event(
             self.state,
             row,
             marker,
             self.ts_us,
             self.server_id,
             self.point,
-        )
+        ))
     }
 
     fn key_to_json(key: &Vec<My>) -> Vec<serde_json::Value> {

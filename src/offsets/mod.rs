@@ -12,6 +12,6 @@ mod store;
 
 pub use gtid::{GtidParseError, MariaDbGtidState, MySqlGtidSet};
 pub use position::{
-    MongoPosition, MySqlPosition, PgPosition, Position, PositionError, SnapshotProgress,
+    MongoPosition, MongoTime, MySqlPosition, PgPosition, Position, PositionError, SnapshotProgress,
 };
 pub use store::{FileOffsetStore, KafkaOffsets, OffsetError, TopicPresence, offset_key};

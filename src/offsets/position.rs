@@ -110,12 +110,42 @@ pub struct MySqlPosition {
     pub snapshot: Option<SnapshotProgress>,
 }
 
-/// MongoDB: the change stream resume token (its `_data` hex string).
+/// MongoDB: where the change stream continues. After an event, its resume token (the `_data`
+/// hex string); before the first one, the cluster time the snapshot read at (or the stream
+/// was opened at), which the stream starts strictly after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MongoPosition {
-    pub resume_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_time: Option<MongoTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotProgress>,
+}
+
+/// A BSON timestamp: seconds and the ordinal within the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MongoTime {
+    pub t: u32,
+    pub i: u32,
+}
+
+impl MongoPosition {
+    /// The cluster time of the position: the stored one, else the one a resume token starts
+    /// with (a KeyString: type byte 130, then the timestamp big-endian).
+    pub fn time(&self) -> Option<MongoTime> {
+        if let Some(t) = self.cluster_time {
+            return Some(t);
+        }
+        let token = self.resume_token.as_deref()?;
+        let hex = token.get(..18)?;
+        if !hex[..2].eq_ignore_ascii_case("82") {
+            return None;
+        }
+        let t = u32::from_str_radix(&hex[2..10], 16).ok()?;
+        let i = u32::from_str_radix(&hex[10..18], 16).ok()?;
+        Some(MongoTime { t, i })
+    }
 }
 
 /// The resume point of a connector.
@@ -216,10 +246,13 @@ fn cmp_snapshot(a: Option<&SnapshotProgress>, b: Option<&SnapshotProgress>) -> O
 }
 
 fn cmp_token(a: &MongoPosition, b: &MongoPosition) -> Ordering {
-    // Resume tokens are hex-encoded KeyStrings: their byte order is the stream order.
-    a.resume_token
-        .to_ascii_lowercase()
-        .cmp(&b.resume_token.to_ascii_lowercase())
+    // Resume tokens are hex-encoded KeyStrings, cluster time first: their byte order is the
+    // stream order. A position with only a cluster time precedes the tokens of its second
+    // (the stream starts after it).
+    let token = |p: &MongoPosition| p.resume_token.as_deref().unwrap_or("").to_ascii_lowercase();
+    a.time()
+        .cmp(&b.time())
+        .then_with(|| token(a).cmp(&token(b)))
 }
 
 fn cmp_mysql(a: &MySqlPosition, b: &MySqlPosition) -> Result<Ordering, PositionError> {
@@ -370,6 +403,43 @@ mod tests {
     }
 
     #[test]
+    fn mongo_positions_order_by_cluster_time_then_token() {
+        let token = |t: &str| {
+            Position::Mongodb(MongoPosition {
+                resume_token: Some(t.into()),
+                cluster_time: None,
+                snapshot: None,
+            })
+        };
+        let time = |t, i| {
+            Position::Mongodb(MongoPosition {
+                resume_token: None,
+                cluster_time: Some(MongoTime { t, i }),
+                snapshot: None,
+            })
+        };
+        // A token from a server: 82, then Timestamp(1666193824, 1) big-endian, then more.
+        let a = token("82635019A0000000012B022C0100296E5A1004");
+        let b = token("82635019A0000000022B022C0100296E5A1004");
+        assert!(b.is_after(&a).unwrap());
+        assert!(a.is_after(&time(1_666_193_824, 0)).unwrap());
+        assert!(!a.is_after(&time(1_666_193_824, 2)).unwrap());
+        let MongoPosition { .. } = match &a {
+            Position::Mongodb(p) => {
+                assert_eq!(
+                    p.time(),
+                    Some(MongoTime {
+                        t: 1_666_193_824,
+                        i: 1
+                    })
+                );
+                p.clone()
+            }
+            _ => unreachable!(),
+        };
+    }
+
+    #[test]
     fn snapshot_in_progress_precedes_its_completion() {
         let mut during = PgPosition::after_commit(10);
         during.snapshot = Some(SnapshotProgress {
@@ -430,12 +500,18 @@ mod tests {
                 Position::Mysql(p)
             },
         );
-        let mongo = ("[0-9a-f]{4,12}", arb_snapshot()).prop_map(|(t, snapshot)| {
-            Position::Mongodb(MongoPosition {
-                resume_token: t,
-                snapshot,
-            })
-        });
+        let mongo = (
+            proptest::option::of("82[0-9a-f]{16,30}"),
+            proptest::option::of((0u32..2_000_000_000, 0u32..100)),
+            arb_snapshot(),
+        )
+            .prop_map(|(token, time, snapshot)| {
+                Position::Mongodb(MongoPosition {
+                    resume_token: token,
+                    cluster_time: time.map(|(t, i)| MongoTime { t, i }),
+                    snapshot,
+                })
+            });
         prop_oneof![pg, my, mongo]
     }
 

@@ -194,6 +194,7 @@ struct TableReader<'a> {
 }
 
 impl TableChunks for TableReader<'_> {
+    type Item = Row;
     type Key = Vec<String>;
     type Error = PgError;
 
@@ -204,8 +205,10 @@ impl TableChunks for TableReader<'_> {
         self.read_chunk(after.map(Vec::as_slice)).await
     }
 
-    fn event(&self, row: Row, marker: SnapshotMarker) -> ChangeEvent {
-        read_event(self.state, row, marker, self.db, self.ts_us, self.lsn)
+    fn event(&self, row: Row, marker: SnapshotMarker) -> Result<ChangeEvent, PgError> {
+        Ok(read_event(
+            self.state, row, marker, self.db, self.ts_us, self.lsn,
+        ))
     }
 
     fn key_to_json(key: &Vec<String>) -> Vec<serde_json::Value> {

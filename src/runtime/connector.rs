@@ -28,8 +28,6 @@ pub enum TaskError {
     Emit(#[from] EmitError),
     #[error(transparent)]
     Offsets(#[from] OffsetError),
-    #[error("no {0} reader in this build of siphon yet")]
-    ReaderUnavailable(&'static str),
     /// Another instance opened a producer with this connector's transactional id.
     #[error(
         "connector `{connector}` was taken over by another siphon instance ({owner}): its producer \
@@ -48,7 +46,7 @@ impl TaskError {
             TaskError::Source(e) => e.is_transient(),
             TaskError::Emit(e) => e.is_transient(),
             TaskError::Offsets(e) => e.is_transient(),
-            TaskError::ReaderUnavailable(_) | TaskError::FencedBy { .. } => false,
+            TaskError::FencedBy { .. } => false,
         }
     }
 
@@ -68,7 +66,6 @@ impl TaskError {
                 "check the broker, the schema registry and the connector's topics"
             }
             TaskError::Offsets(_) => "the stored offset is unusable: reset the connector's offsets",
-            TaskError::ReaderUnavailable(_) => "this connector class is not implemented yet",
         }
     }
 }
@@ -122,7 +119,6 @@ async fn run_once(
     stop: &mut watch::Receiver<bool>,
     claimed: &mut bool,
 ) -> Result<(), TaskError> {
-    readers.available(config)?;
     // A restart of a task that owned the connector: if another instance claimed it since, this
     // one was fenced (however the fence surfaced: the broker may just drop the connection).
     // Taking it back would fence the new owner in turn, and the two would take turns forever.

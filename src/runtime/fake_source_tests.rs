@@ -161,9 +161,13 @@ fn pg_config(name: &str) -> ConnectorConfig {
 
 /// Waits until `check` holds of the connector's status, failing after 10 s.
 async fn wait_until(rt: &Runtime, what: &str, check: impl Fn(&ConnectorStatus) -> bool) {
+    wait_for(rt, "a", what, check).await;
+}
+
+async fn wait_for(rt: &Runtime, name: &str, what: &str, check: impl Fn(&ConnectorStatus) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let status = rt.statuses()["a"].clone();
+        let status = rt.statuses()[name].clone();
         if check(&status) {
             return;
         }
@@ -257,7 +261,8 @@ async fn a_stalled_reader_stops_when_asked() {
 async fn an_offset_of_another_source_is_refused_naming_both() {
     let dir = tempfile::tempdir().unwrap();
     let other = Position::Mongodb(crate::offsets::MongoPosition {
-        resume_token: "8263".into(),
+        resume_token: Some("8263".into()),
+        cluster_time: None,
         snapshot: None,
     });
     FileOffsetStore::new(dir.path()).store("a", &other).unwrap();
@@ -271,4 +276,35 @@ async fn an_offset_of_another_source_is_refused_naming_both() {
         "{trace}"
     );
     assert!(fake.starts.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn restart_only_failed_restarts_only_a_failed_connector() {
+    let dir = tempfile::tempdir().unwrap();
+    // `my` fails definitely, `pg` runs, `my` fails again after its restart.
+    let fake = Fake::new(&[Step::Definite, Step::Stall, Step::Definite]);
+    let rt = fake_runtime(&dir, &fake);
+    let failed = |s: &ConnectorStatus| s.state == ConnectorState::Failed;
+    let running = |s: &ConnectorStatus| s.state == ConnectorState::Running;
+    rt.start(pg_config("my")).unwrap();
+    wait_for(&rt, "my", "failed", failed).await;
+    rt.start(pg_config("pg")).unwrap();
+    wait_for(&rt, "pg", "running", running).await;
+    let (restarted, s) = rt.restart("my", true).await.unwrap();
+    assert!(restarted);
+    assert_eq!(s.connector.state, ConnectorState::Restarting);
+    wait_for(&rt, "my", "failed again", failed).await;
+    let (restarted, _) = rt.restart("pg", true).await.unwrap();
+    assert!(!restarted);
+    rt.pause("pg").await.unwrap();
+    let (restarted, s) = rt.restart("pg", false).await.unwrap();
+    assert!(!restarted);
+    assert_eq!(s.connector.state, ConnectorState::Paused);
+    rt.resume("pg").await.unwrap();
+    assert!(rt.restart("pg", false).await.unwrap().0);
+    assert!(matches!(
+        rt.restart_task("pg", 1).await,
+        Err(RuntimeError::UnknownTask { task: 1, .. })
+    ));
+    rt.restart_task("pg", 0).await.unwrap();
 }

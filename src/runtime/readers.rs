@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 use super::connector::TaskError;
 use crate::config::{ConnectorConfig, SourceOptions};
 use crate::event::ChangeBatch;
+use crate::mongo_oplog::MongoSource;
 use crate::mysql_binlog::MySqlSource;
 use crate::offsets::Position;
 use crate::postgres_wal::PgSource;
@@ -19,12 +20,6 @@ pub(crate) type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<(), TaskErro
 /// Runs a connector's reader, reconnecting on transient errors, until a definite error or
 /// until the emitter side has gone.
 pub(crate) trait Readers: Send + Sync {
-    /// Whether this build can read the connector at all: checked before anything is opened
-    /// (a producer, a claim on the connector), so a class without a reader touches nothing.
-    fn available(&self, _config: &ConnectorConfig) -> Result<(), TaskError> {
-        Ok(())
-    }
-
     fn read<'a>(
         &'a self,
         config: &'a ConnectorConfig,
@@ -39,13 +34,6 @@ pub(crate) trait Readers: Send + Sync {
 pub(crate) struct DatabaseReaders;
 
 impl Readers for DatabaseReaders {
-    fn available(&self, config: &ConnectorConfig) -> Result<(), TaskError> {
-        match &config.source {
-            SourceOptions::Postgres(_) | SourceOptions::MySql(_) => Ok(()),
-            SourceOptions::MongoDb(_) => Err(TaskError::ReaderUnavailable(config.class.name())),
-        }
-    }
-
     fn read<'a>(
         &'a self,
         config: &'a ConnectorConfig,
@@ -69,9 +57,13 @@ impl Readers for DatabaseReaders {
                 committed,
                 observer,
             )),
-            SourceOptions::MongoDb(_) => Box::pin(std::future::ready(Err(
-                TaskError::ReaderUnavailable(config.class.name()),
-            ))),
+            SourceOptions::MongoDb(options) => Box::pin(drive(
+                MongoSource { config, options },
+                resume,
+                out,
+                committed,
+                observer,
+            )),
         }
     }
 }

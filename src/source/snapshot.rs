@@ -10,11 +10,13 @@ use std::future::Future;
 use super::channel::BatchSender;
 use super::error::SourceError;
 use crate::config::SnapshotMode;
-use crate::event::{ChangeBatch, ChangeEvent, Row, SnapshotMarker, TableId};
+use crate::event::{ChangeBatch, ChangeEvent, SnapshotMarker, TableId};
 use crate::offsets::{Position, SnapshotProgress};
 
-/// One table's rows in key order, a chunk at a time.
+/// One table's rows (or documents) in key order, a chunk at a time.
 pub trait TableChunks {
+    /// What a chunk holds per row: a [`Row`] for tables, a document for collections.
+    type Item: Send;
     /// A row's key, as the next chunk starts after it.
     type Key: Send + Sync;
     type Error: SourceError;
@@ -25,10 +27,10 @@ pub trait TableChunks {
     fn chunk(
         &mut self,
         after: Option<&Self::Key>,
-    ) -> impl Future<Output = Result<(Vec<(Row, Option<Self::Key>)>, bool), Self::Error>> + Send;
+    ) -> impl Future<Output = Result<(Vec<(Self::Item, Option<Self::Key>)>, bool), Self::Error>> + Send;
 
     /// The snapshot read event of a row.
-    fn event(&self, row: Row, marker: SnapshotMarker) -> ChangeEvent;
+    fn event(&self, row: Self::Item, marker: SnapshotMarker) -> Result<ChangeEvent, Self::Error>;
 
     /// The key as the offset stores it.
     fn key_to_json(key: &Self::Key) -> Vec<serde_json::Value>;
@@ -103,7 +105,7 @@ pub async fn read_table<T: TableChunks>(
             );
             run.first_overall = false;
             first_in_table = false;
-            events.push(reader.event(row, marker));
+            events.push(reader.event(row, marker)?);
             last_key = key;
         }
         let progress = &mut *run.progress;
