@@ -73,11 +73,15 @@ pub fn server_info(hello: &Document) -> Result<ServerInfo, MongoError> {
             "`hello` reports no replica set name".into(),
         ));
     }
-    let operation_time = match hello.get("operationTime") {
+    let cluster_time = hello
+        .get_document("$clusterTime")
+        .ok()
+        .and_then(|c| c.get("clusterTime"));
+    let operation_time = match hello.get("operationTime").or(cluster_time) {
         Some(Bson::Timestamp(t)) => *t,
         _ => {
             return Err(MongoError::Protocol(
-                "the server's `hello` reply has no operationTime".into(),
+                "the server's `hello` reply has no operationTime or $clusterTime".into(),
             ));
         }
     };
@@ -156,8 +160,10 @@ mod tests {
         let info = server_info(&rs).unwrap();
         assert_eq!(info.replica_set.as_deref(), Some("rs0"));
         assert_eq!(info.operation_time, t);
-        let mongos = doc! { "msg": "isdbgrid", "operationTime": t };
-        assert!(server_info(&mongos).unwrap().replica_set.is_none());
+        let mongos = doc! { "msg": "isdbgrid", "$clusterTime": { "clusterTime": t } };
+        let info = server_info(&mongos).unwrap();
+        assert!(info.replica_set.is_none());
+        assert_eq!(info.operation_time, t);
         let standalone = doc! { "isWritablePrimary": true, "maxWireVersion": 21 };
         let err = server_info(&standalone).unwrap_err();
         assert!(err.to_string().contains("--replSet"), "{err}");
