@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh demo
 bash scripts/start-servers.sh pg
 # shellcheck disable=SC1091
 source "${SIPHON_DEV_DIR:-$root/.dev}/env"

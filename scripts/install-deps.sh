@@ -10,8 +10,13 @@
 #          kafka-connect-py==1.0.0 (a Kafka Connect REST client, for the API test)
 #   cargo: rivven-schema 0.0.22 (schema registry), cargo-nextest
 #
+# `install-deps.sh demo` installs only what the local demo (scripts/demo.sh) needs: the build
+# tools and PostgreSQL; no MariaDB, broker, registry or test tools.
+#
 # Runs as root without sudo (CI); otherwise uses sudo for apt if available.
 set -euo pipefail
+MODE="${1:-all}"
+[[ $MODE == all || $MODE == demo ]] || { echo "usage: $0 [demo]" >&2; exit 2; }
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -32,8 +37,9 @@ deb_installed() {
 install_apt() {
     local pkg
     local -a missing=()
-    local -a wanted=(postgresql mariadb-server cmake libcurl4-openssl-dev build-essential
+    local -a wanted=(postgresql cmake libcurl4-openssl-dev build-essential
         pkg-config procps util-linux curl ca-certificates)
+    [[ $MODE == demo ]] || wanted+=(mariadb-server)
     if ! have dpkg-query; then
         log "no dpkg: not a Debian/Ubuntu system, skipping apt packages"
         return 0
@@ -106,6 +112,8 @@ install_cargo() {
             die "cargo not found: install Rust with rustup (https://rustup.rs) and re-run"
         fi
     fi
+    # The demo only builds.
+    [[ $MODE == demo ]] && return 0
     # CI runs cargo fmt and clippy; a minimal rustup profile lacks them.
     if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
         have rustup || die "cargo fmt/clippy missing and no rustup to add them"
@@ -140,6 +148,11 @@ check_tansu() {
 }
 
 install_apt
+if [[ $MODE == demo ]]; then
+    install_cargo
+    log "done (demo)"
+    exit 0
+fi
 install_pip
 install_cargo
 check_tansu

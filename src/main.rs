@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod probe;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use tracing::{error, info};
 
@@ -58,6 +60,12 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Exit 0 when a running service's REST API answers (for container healthchecks).
+    Health {
+        /// The API's address; defaults to SIPHON_API_BIND, else 127.0.0.1:8083.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,6 +80,23 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { config } => validate(&config),
         Command::Run { config, log_format } => run(config.as_deref(), log_format),
+        Command::Health { url } => health(url),
+    }
+}
+
+fn health(url: Option<String>) -> ExitCode {
+    let url = url
+        .or_else(|| std::env::var("SIPHON_API_BIND").ok())
+        .unwrap_or_else(|| "127.0.0.1:8083".into());
+    match probe::target(&url).and_then(probe::check) {
+        Ok(status) => {
+            println!("{status}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("siphon: unhealthy: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
