@@ -17,12 +17,13 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin siphon \
- && install -m 0755 target/release/siphon /usr/local/bin/siphon
+ && install -s -m 0755 target/release/siphon /usr/local/bin/siphon
 
 FROM ${RUNTIME_IMAGE} AS base
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/siphon --shell /usr/sbin/nologin siphon \
  && mkdir -p /var/lib/siphon /etc/siphon \
  && chown siphon:siphon /var/lib/siphon

@@ -447,8 +447,9 @@ pub enum SourceDetails {
         query: Option<String>,
     },
     Mongo {
-        /// Order of the event within the second of `ts_ms` (the oplog ordinal).
-        ord: u32,
+        /// The event's cluster time ordinal within its second; -1 for snapshot reads (which
+        /// have no oplog position), as Debezium writes it.
+        ord: i32,
         lsid: Option<String>,
         txn_number: Option<i64>,
         wall_time: Option<i64>,

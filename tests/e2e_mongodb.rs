@@ -74,7 +74,9 @@ name = "{name}"
         r#"{"_id": 1,"name": "Sally","phone": {"$numberLong": "123"}}"#
     );
     assert_eq!(first["source"]["connector"], "mongodb");
-    assert_eq!(first["source"]["snapshot"], "first");
+    // Debezium's MongoDB snapshot marks its very last document `last` (the others `true`).
+    assert_eq!(first["source"]["snapshot"], "last");
+    assert_eq!(first["source"]["ord"], -1);
     let update = &records[2]["value"];
     assert_eq!(
         update["updateDescription"]["updatedFields"],

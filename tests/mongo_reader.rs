@@ -37,9 +37,9 @@ async fn snapshot_under_writes_then_stream_has_no_gap_and_no_duplicate() {
     let coll = db.coll("items");
     insert_many(&coll, 0..200, 0).await;
     let config = db.config(&[("snapshot.fetch.size", "10"), ("max.batch.size", "5")]);
-    let r = Running::start(config, None);
-    // The snapshot's cluster time is fixed once its first chunk is in: every write below
-    // happens after it, while the rest of the snapshot is read.
+    // The stand-in emitter takes one chunk, then holds the reader (backpressure) while the
+    // writes below happen: the rest of the snapshot is read after them, at its cluster time.
+    let r = Running::start_limited(config, None, Arc::new(Mutex::new(Vec::new())), 1);
     r.wait_for_events("the first snapshot chunk", 1).await;
     coll.update_many(doc! {}, doc! {"$set": {"n": 1}})
         .await
@@ -47,6 +47,7 @@ async fn snapshot_under_writes_then_stream_has_no_gap_and_no_duplicate() {
     insert_many(&coll, 200..250, 1).await;
     coll.delete_many(doc! {"_id": {"$lt": 20}}).await.unwrap();
     let expected = contents(&coll).await;
+    r.release();
     let events = common::wait_for("the replay to match the collection", mongo::TIMEOUT, || {
         r.assert_alive();
         let events = r.events.lock().unwrap().clone();
@@ -55,7 +56,8 @@ async fn snapshot_under_writes_then_stream_has_no_gap_and_no_duplicate() {
     })
     .await;
     let count = |op: Op| events.iter().filter(|e| e.op == op).count();
-    // Read at one cluster time: each document once in the snapshot, each later change once.
+    // Read at one cluster time: each document once in the snapshot, each later change once
+    // (an update of a document deleted by the time it is looked up has no `after`).
     assert_eq!(
         (
             count(Op::Read),
@@ -79,7 +81,10 @@ async fn a_restart_after_every_batch_loses_and_repeats_nothing() {
     let Some(uri) = uri() else { return };
     let db = TestDb::create(uri).await;
     let coll = db.coll("items");
-    let config = db.config(&[("max.batch.size", "2")]);
+    let config = db.config(&[
+        ("max.batch.size", "2"),
+        ("provide.transaction.metadata", "true"),
+    ]);
     // Fix the start point first (an empty snapshot), then write 8 transactions of 5.
     let first = Running::start(config.clone(), None);
     started(&first).await;
@@ -94,8 +99,9 @@ async fn a_restart_after_every_batch_loses_and_repeats_nothing() {
         session.commit_transaction().await.unwrap();
     }
     let events = Arc::new(Mutex::new(Vec::new()));
+    let mut markers = Vec::new();
     for attempt in 0..200 {
-        if events.lock().unwrap().len() >= 40 {
+        if events.lock().unwrap().len() >= 40 && markers.len() >= 16 {
             break;
         }
         // One batch, then a crash: the next run starts from what was committed.
@@ -106,12 +112,38 @@ async fn a_restart_after_every_batch_loses_and_repeats_nothing() {
             async move { (n >= 1).then_some(()) }
         })
         .await;
+        markers.extend(r.markers.lock().unwrap().clone());
         resume = r.stop().await;
-        assert!(attempt < 199, "never got all 40 events");
+        assert!(attempt < 199, "never got all 40 events and 16 markers");
     }
-    let ids: Vec<String> = events.lock().unwrap().iter().map(key).collect();
+    let events = events.lock().unwrap().clone();
+    let ids: Vec<String> = events.iter().map(key).collect();
     let expected: Vec<String> = (0..40).map(|i| i.to_string()).collect();
     assert_eq!(ids, expected);
+    // Transactions split over batches and restarts keep their metadata: one BEGIN and one
+    // END each, and orders 1..=5 within each.
+    let orders: Vec<u64> = events
+        .iter()
+        .map(|e| {
+            e.transaction
+                .as_ref()
+                .expect("in a transaction")
+                .total_order
+        })
+        .collect();
+    assert_eq!(orders, (0..40).map(|i| i % 5 + 1).collect::<Vec<u64>>());
+    let begins = markers
+        .iter()
+        .filter(|m| matches!(m, TxMarker::Begin { .. }))
+        .count();
+    let ends: Vec<u64> = markers
+        .iter()
+        .filter_map(|m| match m {
+            TxMarker::End { event_count, .. } => Some(*event_count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!((begins, ends), (8, vec![5; 8]));
     db.drop().await;
 }
 
@@ -125,7 +157,11 @@ async fn pre_images_fill_before_of_updates_and_deletes() {
         .await
         .unwrap();
     let coll = db.coll("items");
-    let config = db.config(&[("capture.mode", "change_streams_update_full_with_pre_image")]);
+    // The stored post-image, not a lookup (which could find the document already deleted).
+    let config = db.config(&[
+        ("capture.mode", "change_streams_update_full_with_pre_image"),
+        ("capture.mode.full.update.type", "post_image"),
+    ]);
     let r = Running::start(config, None);
     started(&r).await;
     coll.insert_one(doc! {"_id": 1, "n": 1}).await.unwrap();
@@ -212,6 +248,7 @@ fn lost(position: &Position) -> Position {
         resume_token: Some(format!("82{}{}", "0000000100000001", &token[18..])),
         cluster_time: None,
         snapshot: None,
+        transaction: None,
     })
 }
 

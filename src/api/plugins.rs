@@ -279,6 +279,12 @@ fn docs(key: &str) -> Option<Doc> {
             "fail",
             "Change events over 16 MB: fail, skip or split.",
         ),
+        "cursor.max.await.time.ms" => doc(
+            "Events",
+            "LONG",
+            "0",
+            "Longest server wait per change stream read; 0 follows poll.interval.ms (at most 1 s).",
+        ),
         "cursor.oversize.skip.threshold" => doc(
             "Events",
             "INT",

@@ -71,6 +71,7 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("field.exclude.list", MONGO),
     ("cursor.oversize.handling.mode", MONGO),
     ("cursor.oversize.skip.threshold", MONGO),
+    ("cursor.max.await.time.ms", MONGO),
 ];
 
 /// Sub-keys of `key.converter.` / `value.converter.` that Siphon understands.

@@ -75,6 +75,8 @@ pub struct MongoOptions {
     pub capture_scope: CaptureScope,
     pub field_exclusions: Vec<FieldExclusion>,
     pub oversize: OversizeMode,
+    /// `cursor.max.await.time.ms`; 0 (Debezium's default) leaves it to Siphon.
+    pub max_await_time_ms: u64,
 }
 
 impl PartialEq for MongoOptions {
@@ -104,6 +106,7 @@ impl PartialEq for MongoOptions {
             && self.capture_scope == other.capture_scope
             && fields(self) == fields(other)
             && self.oversize == other.oversize
+            && self.max_await_time_ms == other.max_await_time_ms
     }
 }
 
@@ -192,6 +195,7 @@ impl MongoOptions {
             capture_scope: capture_scope(r),
             field_exclusions: field_exclusions(r),
             oversize: oversize(r),
+            max_await_time_ms: r.number("cursor.max.await.time.ms", 0u64, 0, 3_600_000),
         }
     }
 }
@@ -232,10 +236,11 @@ fn capture_scope(r: &mut Reader<'_>) -> CaptureScope {
     let target = r.get("capture.target").map(str::trim);
     match (scope, target) {
         (Scope::Deployment, None) => CaptureScope::Deployment,
-        (Scope::Deployment, Some(_)) => {
-            r.problems.push(
-                "capture.target",
-                "is only read with `capture.scope` database or collection",
+        (Scope::Deployment, Some(t)) => {
+            // As Debezium: a warning, and the target is not used.
+            tracing::warn!(
+                target = t,
+                "capture.target is ignored with capture.scope=deployment"
             );
             CaptureScope::Deployment
         }
@@ -277,8 +282,8 @@ fn capture_scope(r: &mut Reader<'_>) -> CaptureScope {
     }
 }
 
-/// `<db>.<collection>.<field>[.<nested>...]`, comma-separated; `*` for any database or
-/// collection, names matched case-sensitively as MongoDB's are.
+/// `<db>.<collection>.<field>[.<nested>...]`, comma-separated; `*` in the database or
+/// collection name matches any characters.
 fn field_exclusions(r: &mut Reader<'_>) -> Vec<FieldExclusion> {
     let Some(text) = r.get("field.exclude.list") else {
         return Vec::new();
@@ -293,13 +298,17 @@ fn field_exclusions(r: &mut Reader<'_>) -> Vec<FieldExclusion> {
             );
             continue;
         }
+        // Debezium's field selector: `*` is any run of characters, the namespace parts are
+        // matched case-insensitively.
         let name = |p: &str| {
-            let pattern = if p == "*" {
-                ".*".to_owned()
-            } else {
-                regex::escape(p)
-            };
-            Regex::new(&format!("^{pattern}$"))
+            let pattern = p
+                .split('*')
+                .map(regex::escape)
+                .collect::<Vec<_>>()
+                .join(".*");
+            regex::RegexBuilder::new(&format!("^{pattern}$"))
+                .case_insensitive(true)
+                .build()
         };
         match (name(parts[0]), name(parts[1])) {
             (Ok(database), Ok(collection)) => out.push(FieldExclusion {

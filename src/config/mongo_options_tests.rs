@@ -110,11 +110,15 @@ fn capture_scope_needs_a_matching_target() {
             ("capture.scope", "collection"),
             ("capture.target", "orders"),
         ],
-        &[("capture.target", "inventory")],
     ] {
         assert_eq!(problems(bad), ["capture.target"], "{bad:?}");
     }
     assert_eq!(problems(&[("capture.scope", "cluster")]), ["capture.scope"]);
+    // As Debezium, a target without a scope that reads it is ignored (with a warning).
+    assert_eq!(
+        options(&[("capture.target", "inventory")]).capture_scope,
+        CaptureScope::Deployment
+    );
 }
 
 #[test]
@@ -129,8 +133,11 @@ fn field_exclusions_match_database_collection_and_path() {
     assert!(m.excludes("shop", "orders", &["card", "number"]));
     assert!(!m.excludes("shop", "orders", &["card"]));
     assert!(m.excludes("inventory", "anything", &["secret"]));
-    // MongoDB names are case-sensitive.
-    assert!(!m.excludes("Inventory", "customers", &["email"]));
+    // As Debezium's field selector: namespaces case-insensitively, `*` inside a name.
+    assert!(m.excludes("Inventory", "customers", &["email"]));
+    let p = options(&[("field.exclude.list", "shop_*.orders.card")]);
+    assert!(p.excludes("shop_eu", "orders", &["card"]));
+    assert!(!p.excludes("shops", "orders", &["card"]));
     assert_eq!(
         problems(&[("field.exclude.list", "inventory.customers")]),
         ["field.exclude.list"]

@@ -441,7 +441,7 @@ pub(super) fn source_value(
         ) => {
             fields.extend([
                 ("collection".into(), Avro::String(table.id.name.clone())),
-                ("ord".into(), Avro::Int(to_i32(*ord)?)),
+                ("ord".into(), Avro::Int(*ord)),
                 ("lsid".into(), opt(lsid.clone(), Avro::String)),
                 ("txnNumber".into(), opt(*txn_number, Avro::Long)),
                 ("wallTime".into(), opt(*wall_time, Avro::Long)),

@@ -110,7 +110,8 @@ impl<'a> Converter<'a> {
                 snapshot: SnapshotMarker::False,
                 db: event.db,
                 details: SourceDetails::Mongo {
-                    ord: event.cluster_time.increment,
+                    // Increments count operations within a second: far below i32::MAX.
+                    ord: i32::try_from(event.cluster_time.increment).unwrap_or(i32::MAX),
                     lsid: txn.map(|t| strict_document(&t.session)),
                     txn_number: txn.map(|t| t.txn_number),
                     wall_time: event.wall_time_ms,
@@ -143,14 +144,14 @@ fn update_of(u: UpdateDescription, filter: &FieldFilter) -> DocumentUpdate {
     }
 }
 
-/// A snapshot's read event of `doc` of the collection `schema` is of, at the snapshot's
-/// cluster time.
+/// A snapshot's read event of `doc` of the collection `schema` is of, read at `read_at_us`
+/// (microseconds since the epoch). As Debezium's: `ts_ms` is the read time and `ord` -1.
 pub fn snapshot_event(
     schema: &Arc<TableSchema>,
     filter: &FieldFilter,
     mut doc: Document,
     marker: SnapshotMarker,
-    at: Timestamp,
+    read_at_us: i64,
 ) -> Result<ChangeEvent, MongoError> {
     let table = &schema.id;
     let id = doc
@@ -164,11 +165,11 @@ pub fn snapshot_event(
         before: None,
         after: Some(DocumentChange::image(strict_document(&doc))),
         source: SourceInfo {
-            ts_us: event_ts_us(None, at),
+            ts_us: read_at_us,
             snapshot: marker,
             db: table.namespace.clone(),
             details: SourceDetails::Mongo {
-                ord: at.increment,
+                ord: -1,
                 lsid: None,
                 txn_number: None,
                 wall_time: None,

@@ -211,10 +211,7 @@ fn snapshot_reads_are_r_at_the_snapshot_time() {
     let mut c = Converter::new(&opts);
     let (schema, filter) = c.collection(TableId::new("inventory", "customers"));
     let filter = filter.clone();
-    let at = Timestamp {
-        time: 1_700_000_000,
-        increment: 5,
-    };
+    let at = 1_700_000_000_123_456;
     let e = snapshot_event(
         &schema,
         &filter,
@@ -230,7 +227,11 @@ fn snapshot_reads_are_r_at_the_snapshot_time() {
     );
     assert_eq!(e.document.as_ref().unwrap().id_json, r#""k1""#);
     assert_eq!(e.source.snapshot, SnapshotMarker::First);
-    assert_eq!(e.source.ts_us, 1_700_000_000_000_000);
+    assert_eq!(e.source.ts_us, at);
+    assert!(matches!(
+        e.source.details,
+        SourceDetails::Mongo { ord: -1, .. }
+    ));
     // The collection's schema is shared between its events.
     let (again, _) = c.collection(TableId::new("inventory", "customers"));
     assert!(Arc::ptr_eq(&e.table, &again));

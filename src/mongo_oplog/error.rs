@@ -19,7 +19,8 @@ const NOT_A_REPLICA_SET: i32 = 40573;
 /// Server codes the drivers' change stream spec calls resumable, plus shutdowns and
 /// elections: reconnecting helps.
 const TRANSIENT_CODES: &[i32] = &[
-    6, 7, 89, 91, 133, 150, 189, 234, 262, 9001, 10107, 11600, 11602, 13388, 13435, 13436, 63,
+    6, 7, 43, 63, 89, 91, 133, 150, 189, 234, 237, 262, 9001, 10107, 11600, 11602, 13388, 13435,
+    13436,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,12 @@ pub enum MongoError {
         "a change event in {namespace} is larger than MongoDB's 16 MB limit ({detail}): set cursor.oversize.handling.mode=split (MongoDB 6.0.9+) or skip with cursor.oversize.skip.threshold"
     )]
     Oversize { namespace: String, detail: String },
+    #[error(
+        "the change stream cannot continue from the committed position ({0}): if the resume token is no longer found or the capture settings changed, reset the connector's offsets (snapshot.mode=when_needed takes a new snapshot then)"
+    )]
+    CannotResume(String),
+    #[error("the server closed the change stream: reopening it after the last position")]
+    StreamClosed,
     /// With `snapshot.mode=when_needed`: the session starts again with a new snapshot.
     #[error(
         "the resume token is no longer in the oplog ({0}): taking a new snapshot (snapshot.mode=when_needed)"
@@ -63,9 +70,10 @@ impl MongoError {
     pub fn driver(context: &'static str, source: DriverError) -> MongoError {
         if let ErrorKind::Command(c) = &*source.kind {
             match c.code {
-                CHANGE_STREAM_HISTORY_LOST | CAPPED_POSITION_LOST | CHANGE_STREAM_FATAL => {
+                CHANGE_STREAM_HISTORY_LOST | CAPPED_POSITION_LOST => {
                     return MongoError::HistoryLost(format!("{}: {}", c.code_name, c.message));
                 }
+                CHANGE_STREAM_FATAL => return MongoError::CannotResume(c.message.clone()),
                 NOT_A_REPLICA_SET => return MongoError::NotReplicaSet(c.message.clone()),
                 BSON_OBJECT_TOO_LARGE => {
                     return MongoError::Oversize {
@@ -104,6 +112,7 @@ impl crate::source::SourceError for MongoError {
             MongoError::Driver { source, .. } => is_transient_driver(source),
             MongoError::DownstreamClosed
             | MongoError::Invalidated
+            | MongoError::StreamClosed
             | MongoError::HistoryLostResnapshot(_) => true,
             _ => false,
         }
@@ -131,7 +140,7 @@ impl crate::source::SourceError for MongoError {
             MongoError::NotReplicaSet(_) => {
                 "run MongoDB as a replica set (a single-node one is enough), then restart the connector"
             }
-            MongoError::HistoryLost(_) => {
+            MongoError::HistoryLost(_) | MongoError::CannotResume(_) => {
                 "set snapshot.mode=when_needed or reset the connector's offsets, then restart the connector"
             }
             MongoError::Oversize { .. } => {

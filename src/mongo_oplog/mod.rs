@@ -58,6 +58,7 @@ fn at_time(t: mongodb::bson::Timestamp) -> MongoPosition {
         resume_token: None,
         cluster_time: Some(snapshot::to_time(t)),
         snapshot: None,
+        transaction: None,
     }
 }
 
@@ -85,7 +86,9 @@ async fn run(
     {
         match stream::open(&client, source, p).await {
             Ok(s) => opened = Some(s),
-            Err(MongoError::HistoryLost(detail)) if mode == SnapshotMode::WhenNeeded => {
+            Err(MongoError::HistoryLost(detail) | MongoError::CannotResume(detail))
+                if mode == SnapshotMode::WhenNeeded =>
+            {
                 warn!(%detail, "the committed resume token is no longer in the oplog; taking a new snapshot");
                 resume = None;
             }
@@ -132,9 +135,11 @@ async fn run(
         "streaming"
     );
     observer.streaming();
-    let mut streamer = stream::Streamer::new(source, out, committed);
+    let mut streamer = stream::Streamer::new(source, out, committed, &from);
     match streamer.run(&mut stream).await {
-        Err(MongoError::HistoryLost(detail)) if mode == SnapshotMode::WhenNeeded => {
+        Err(MongoError::HistoryLost(detail) | MongoError::CannotResume(detail))
+            if mode == SnapshotMode::WhenNeeded =>
+        {
             Err(MongoError::HistoryLostResnapshot(detail))
         }
         other => other,

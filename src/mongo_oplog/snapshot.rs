@@ -28,9 +28,12 @@ use crate::source::{
 };
 
 /// Server codes meaning "cannot read at that cluster time": SnapshotTooOld (239),
-/// SnapshotUnavailable (246), InvalidOptions (72, no snapshot reads outside transactions
-/// before 5.0), NotImplemented (238).
-const NO_SNAPSHOT_READ: &[i32] = &[72, 238, 239, 246];
+/// InvalidOptions (72, no snapshot reads outside transactions before 5.0), NotImplemented
+/// (238).
+const NO_SNAPSHOT_READ: &[i32] = &[72, 238, 239];
+/// SnapshotUnavailable: the collection was created (or recreated) after the snapshot's
+/// cluster time, so at that time it had no documents.
+const SNAPSHOT_UNAVAILABLE: i32 = 246;
 
 pub fn to_timestamp(t: MongoTime) -> Timestamp {
     Timestamp {
@@ -46,21 +49,46 @@ pub fn to_time(t: Timestamp) -> MongoTime {
     }
 }
 
-/// Probes collections for documents.
-struct Probe<'a>(&'a Client);
+/// Probes collections for documents at the snapshot's cluster time (at the latest data when
+/// the server cannot read there).
+struct Probe<'a> {
+    client: &'a Client,
+    at: Timestamp,
+}
 
 impl TableProbe for Probe<'_> {
     type Error = MongoError;
     async fn has_rows(&mut self, t: &TableId) -> Result<bool, MongoError> {
-        let found = self
-            .0
-            .database(&t.namespace)
-            .collection::<Document>(&t.name)
-            .find_one(doc! {})
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(|e| MongoError::driver("snapshot collection check", e))?;
-        Ok(found.is_some())
+        let db = self.client.database(&t.namespace);
+        let find = |read_at| find(&db, &t.name, None, 1, read_at);
+        match find(Some(self.at)).await {
+            Ok(docs) => Ok(!docs.is_empty()),
+            Err(e) if code_of(&e) == Some(SNAPSHOT_UNAVAILABLE) => Ok(false),
+            Err(e) if cannot_read_at_time(&e) => Ok(!find(None)
+                .await
+                .map_err(|e| MongoError::driver("snapshot collection check", e))?
+                .is_empty()),
+            Err(e) => Err(MongoError::driver("snapshot collection check", e)),
+        }
+    }
+}
+
+/// The documents of one chunk.
+async fn find(
+    db: &Database,
+    collection: &str,
+    after: Option<&Bson>,
+    limit: usize,
+    read_at: Option<Timestamp>,
+) -> Result<Vec<Document>, mongodb::error::Error> {
+    let cmd = chunk_command(collection, after, limit, read_at);
+    db.run_cursor_command(cmd).await?.try_collect().await
+}
+
+fn code_of(e: &mongodb::error::Error) -> Option<i32> {
+    match &*e.kind {
+        mongodb::error::ErrorKind::Command(c) => Some(c.code),
+        _ => None,
     }
 }
 
@@ -79,7 +107,8 @@ pub async fn run(
         .map(to_timestamp)
         .ok_or_else(|| MongoError::Protocol("the snapshot has no cluster time".into()))?;
     let mut progress = progress.unwrap_or_default();
-    let (todo, last_with_rows) = tables_to_read(&mut Probe(client), tables, &progress).await?;
+    let mut probe = Probe { client, at };
+    let (todo, last_with_rows) = tables_to_read(&mut probe, tables, &progress).await?;
     let mut run = SnapshotRun {
         first_overall: progress.rows_done == 0,
         progress: &mut progress,
@@ -114,7 +143,7 @@ pub async fn run(
             schema,
             filter: filter.clone(),
             chunk: source.config.snapshot_fetch_size.max(1) as usize,
-            at,
+            read_us: 0,
             read_at: &mut read_at,
         };
         let last_table = last_with_rows.is_some_and(|l| l == index);
@@ -140,8 +169,8 @@ struct CollectionReader<'a> {
     schema: Arc<TableSchema>,
     filter: FieldFilter,
     chunk: usize,
-    /// The snapshot's cluster time (the events' `source.ts_ms` and `ord`).
-    at: Timestamp,
+    /// When the current chunk was read: its events' `source.ts_ms`, as Debezium's.
+    read_us: i64,
     /// The cluster time reads happen at; `None` once the server could not read there.
     read_at: &'a mut Option<Timestamp>,
 }
@@ -181,9 +210,7 @@ impl CollectionReader<'_> {
         after: Option<&Bson>,
         limit: usize,
     ) -> Result<Vec<Document>, mongodb::error::Error> {
-        let cmd = chunk_command(&self.table.name, after, limit, *self.read_at);
-        let cursor = self.db.run_cursor_command(cmd).await?;
-        cursor.try_collect().await
+        find(&self.db, &self.table.name, after, limit, *self.read_at).await
     }
 }
 
@@ -198,8 +225,13 @@ impl TableChunks for CollectionReader<'_> {
     ) -> Result<(Vec<(Document, Option<Bson>)>, bool), MongoError> {
         // One more than a chunk tells whether more follow; one more again for `after` itself.
         let limit = self.chunk + 1 + usize::from(after.is_some());
+        self.read_us = now_us();
         let docs = match self.find(after, limit).await {
             Ok(d) => d,
+            Err(e) if self.read_at.is_some() && code_of(&e) == Some(SNAPSHOT_UNAVAILABLE) => {
+                info!(collection = %self.table, "created after the snapshot's cluster time: nothing to read");
+                Vec::new()
+            }
             Err(e) if self.read_at.is_some() && cannot_read_at_time(&e) => {
                 warn!(collection = %self.table, error = %e, "the server cannot read at the snapshot's cluster time any more: reading the rest at the latest data, so documents changed meanwhile may appear in the snapshot and in the stream");
                 *self.read_at = None;
@@ -213,7 +245,21 @@ impl TableChunks for CollectionReader<'_> {
     }
 
     fn event(&self, doc: Document, marker: SnapshotMarker) -> Result<ChangeEvent, MongoError> {
-        snapshot_event(&self.schema, &self.filter, doc, marker, self.at)
+        snapshot_event(&self.schema, &self.filter, doc, marker, self.read_us)
+    }
+
+    /// Debezium's MongoDB snapshot: `true` for every document, `last` for the very last.
+    fn marker(
+        _first: bool,
+        last_table: bool,
+        _first_in_table: bool,
+        last_in_table: bool,
+    ) -> SnapshotMarker {
+        if last_table && last_in_table {
+            SnapshotMarker::Last
+        } else {
+            SnapshotMarker::True
+        }
     }
 
     fn key_to_json(key: &Bson) -> Vec<serde_json::Value> {
@@ -247,7 +293,13 @@ fn page(
 }
 
 fn cannot_read_at_time(e: &mongodb::error::Error) -> bool {
-    matches!(&*e.kind, mongodb::error::ErrorKind::Command(c) if NO_SNAPSHOT_READ.contains(&c.code))
+    code_of(e).is_some_and(|c| NO_SNAPSHOT_READ.contains(&c))
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -298,6 +350,15 @@ mod tests {
         // A first document after a deleted `after` is kept.
         let (page3, _) = page(docs(&[4]), Some(&Bson::Int32(3)), 2);
         assert_eq!(page3.len(), 1);
+    }
+
+    #[test]
+    fn snapshot_markers_are_debeziums_for_mongodb() {
+        let m = <CollectionReader<'_> as TableChunks>::marker;
+        assert_eq!(m(true, false, true, false), SnapshotMarker::True);
+        assert_eq!(m(false, false, false, true), SnapshotMarker::True);
+        assert_eq!(m(false, true, false, true), SnapshotMarker::Last);
+        assert_eq!(m(true, true, true, true), SnapshotMarker::Last);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use super::error::MongoError;
 use super::setup::is_captured;
 use crate::config::{CaptureScope, FullUpdateType, OversizeMode};
 use crate::event::TxOrders;
-use crate::offsets::{MongoPosition, Position};
+use crate::offsets::{MongoPosition, MongoTxProgress, Position};
 use crate::source::{BatchSender, Batcher};
 
 /// How often progress with no captured change (other collections, an idle server) is
@@ -62,6 +62,7 @@ fn at_token(data: String) -> MongoPosition {
         resume_token: Some(data),
         cluster_time: None,
         snapshot: None,
+        transaction: None,
     }
 }
 
@@ -109,14 +110,18 @@ pub async fn open(
     };
     let mut watch = watch
         .pipeline(pipeline(o.oversize))
-        .max_await_time(Duration::from_millis(
-            source.config.poll_interval_ms.clamp(100, 1000),
-        ))
+        .max_await_time(Duration::from_millis(match o.max_await_time_ms {
+            // Debezium's 0 is the server's default (1 s); shorter keeps hand-overs prompt.
+            0 => source.config.poll_interval_ms.clamp(100, 1000),
+            ms => ms,
+        }))
         .batch_size(source.config.max_batch_size);
     if o.capture_mode.update_full {
         watch = watch.full_document(match o.full_update_type {
             FullUpdateType::Lookup => FullDocumentType::UpdateLookup,
-            FullUpdateType::PostImage => FullDocumentType::Required,
+            // As Debezium: an update whose post-image is missing (not enabled, or expired)
+            // comes with a null `after` rather than failing the stream.
+            FullUpdateType::PostImage => FullDocumentType::WhenAvailable,
         });
     }
     if o.capture_mode.pre_image {
@@ -156,6 +161,38 @@ struct OpenTx {
     last: MongoPosition,
 }
 
+impl OpenTx {
+    /// A position inside the transaction: the token, with how far the transaction got.
+    fn inside(&self, token: MongoPosition) -> MongoPosition {
+        MongoPosition {
+            transaction: Some(MongoTxProgress {
+                id: self.id.clone(),
+                lsid: self.session.0.clone(),
+                txn_number: self.session.1,
+                ts_us: self.ts_us,
+                total: self.orders.total,
+                per_collection: self.orders.per_table.clone(),
+            }),
+            ..token
+        }
+    }
+
+    /// The transaction a position was inside, to continue its metadata after a restart.
+    fn resumed(from: &MongoPosition) -> Option<OpenTx> {
+        let t = from.transaction.as_ref()?;
+        Some(OpenTx {
+            id: t.id.clone(),
+            session: (t.lsid.clone(), t.txn_number),
+            ts_us: t.ts_us,
+            orders: TxOrders {
+                total: t.total,
+                per_table: t.per_collection.clone(),
+            },
+            last: from.clone(),
+        })
+    }
+}
+
 pub struct Streamer<'a> {
     source: MongoSource<'a>,
     converter: Converter<'a>,
@@ -170,10 +207,12 @@ pub struct Streamer<'a> {
 }
 
 impl<'a> Streamer<'a> {
+    /// Streams on from `from` (a transaction it is inside continues with its metadata).
     pub fn new(
         source: MongoSource<'a>,
         out: &'a mut BatchSender,
         committed: watch::Receiver<Option<Position>>,
+        from: &MongoPosition,
     ) -> Self {
         Streamer {
             source,
@@ -181,7 +220,7 @@ impl<'a> Streamer<'a> {
             batcher: Batcher::new(source.config, out, &committed),
             out,
             committed,
-            tx: None,
+            tx: OpenTx::resumed(from),
             fragments: Vec::new(),
             idle_point: None,
             last_progress: Instant::now(),
@@ -215,13 +254,15 @@ impl<'a> Streamer<'a> {
                     // (its events are written together), and the stream's own token is
                     // progress.
                     self.end_transaction().await?;
-                    if let Some(data) = stream.resume_token().as_ref().and_then(data_of) {
+                    // Between the fragments of a split event the stream's token is inside the
+                    // event: never progress to commit.
+                    if self.fragments.is_empty()
+                        && let Some(data) = stream.resume_token().as_ref().and_then(data_of)
+                    {
                         self.idle(at_token(data));
                     }
                     if !stream.is_alive() {
-                        return Err(MongoError::Protocol(
-                            "the server closed the change stream".into(),
-                        ));
+                        return Err(MongoError::StreamClosed);
                     }
                 }
             }
@@ -289,7 +330,7 @@ impl<'a> Streamer<'a> {
         };
         let Some(mut change) = change else {
             match &mut self.tx {
-                Some(tx) => tx.last = point,
+                Some(tx) => tx.last = tx.inside(point),
                 None => self.idle(point),
             }
             return Ok(());
@@ -308,8 +349,8 @@ impl<'a> Streamer<'a> {
                 let orders = tx.orders.count(&table);
                 let id = tx.id.clone();
                 change.transaction = self.batcher.transaction_info(|| id, tx.ts_us, orders);
-                tx.last = point.clone();
-                if self.batcher.push(change, point) {
+                tx.last = tx.inside(point);
+                if self.batcher.push(change, tx.last.clone()) {
                     self.flush().await?;
                 }
             }
@@ -335,7 +376,11 @@ impl<'a> Streamer<'a> {
         };
         debug!(id = %tx.id, events = tx.orders.total, "transaction");
         let id = tx.id;
-        match self.batcher.commit(|| id, tx.ts_us, &tx.orders, tx.last) {
+        let after = MongoPosition {
+            transaction: None,
+            ..tx.last
+        };
+        match self.batcher.commit(|| id, tx.ts_us, &tx.orders, after) {
             Ok(true) => self.flush().await?,
             Ok(false) => {}
             Err(after) => self.idle(after),

@@ -12,6 +12,7 @@ mod store;
 
 pub use gtid::{GtidParseError, MariaDbGtidState, MySqlGtidSet};
 pub use position::{
-    MongoPosition, MongoTime, MySqlPosition, PgPosition, Position, PositionError, SnapshotProgress,
+    MongoPosition, MongoTime, MongoTxProgress, MySqlPosition, PgPosition, Position, PositionError,
+    SnapshotProgress,
 };
 pub use store::{FileOffsetStore, KafkaOffsets, OffsetError, TopicPresence, offset_key};

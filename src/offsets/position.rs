@@ -121,6 +121,22 @@ pub struct MongoPosition {
     pub cluster_time: Option<MongoTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotProgress>,
+    /// Set when the token is inside a multi-document transaction whose events were handed
+    /// over in more than one batch, so after a restart its metadata continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<MongoTxProgress>,
+}
+
+/// How far into a MongoDB transaction the position is: its id, session and the events
+/// delivered so far, in all and per collection (Debezium keeps the same in its offset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MongoTxProgress {
+    pub id: String,
+    pub lsid: String,
+    pub txn_number: i64,
+    pub ts_us: i64,
+    pub total: u64,
+    pub per_collection: Vec<(String, u64)>,
 }
 
 /// A BSON timestamp: seconds and the ordinal within the second.
@@ -409,6 +425,7 @@ mod tests {
                 resume_token: Some(t.into()),
                 cluster_time: None,
                 snapshot: None,
+                transaction: None,
             })
         };
         let time = |t, i| {
@@ -416,6 +433,7 @@ mod tests {
                 resume_token: None,
                 cluster_time: Some(MongoTime { t, i }),
                 snapshot: None,
+                transaction: None,
             })
         };
         // A token from a server: 82, then Timestamp(1666193824, 1) big-endian, then more.
@@ -510,6 +528,7 @@ mod tests {
                     resume_token: token,
                     cluster_time: time.map(|(t, i)| MongoTime { t, i }),
                     snapshot,
+                    transaction: None,
                 })
             });
         prop_oneof![pg, my, mongo]

@@ -264,6 +264,7 @@ async fn an_offset_of_another_source_is_refused_naming_both() {
         resume_token: Some("8263".into()),
         cluster_time: None,
         snapshot: None,
+        transaction: None,
     });
     FileOffsetStore::new(dir.path()).store("a", &other).unwrap();
     let fake = Fake::new(&[Step::Stall]);

@@ -34,6 +34,17 @@ pub trait TableChunks {
 
     /// The key as the offset stores it.
     fn key_to_json(key: &Self::Key) -> Vec<serde_json::Value>;
+
+    /// The `source.snapshot` of a row: Debezium's relational rule unless the source has its
+    /// own.
+    fn marker(
+        first_overall: bool,
+        last_table: bool,
+        first_in_table: bool,
+        last_in_table: bool,
+    ) -> SnapshotMarker {
+        SnapshotMarker::for_row(first_overall, last_table, first_in_table, last_in_table)
+    }
 }
 
 /// Tells whether a table has rows (a reader's SQL connection).
@@ -97,7 +108,7 @@ pub async fn read_table<T: TableChunks>(
         let mut events = Vec::with_capacity(n);
         for (i, (row, key)) in rows.into_iter().enumerate() {
             let last_row_of_table = !more && i + 1 == n;
-            let marker = SnapshotMarker::for_row(
+            let marker = T::marker(
                 run.first_overall,
                 last_table,
                 first_in_table,

@@ -151,6 +151,17 @@ impl<E: std::fmt::Display + Send + 'static> Running<E> {
         self.committed.borrow().clone()
     }
 
+    /// Waits (up to a minute) until at least `n` events are committed, failing if the reader
+    /// stops.
+    pub async fn wait_for_events(&self, what: &str, n: usize) -> Vec<ChangeEvent> {
+        super::wait_for(what, std::time::Duration::from_secs(60), || {
+            self.assert_alive();
+            let events = self.events.lock().unwrap().clone();
+            async move { (events.len() >= n).then_some(events) }
+        })
+        .await
+    }
+
     /// Fails the test, with the reader's error, if the reader has ended.
     pub fn assert_alive(&self) {
         if let Some(how) = self.ended.lock().unwrap().as_ref() {

@@ -12,7 +12,6 @@ use std::time::Duration;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
 use siphon::config::ConnectorConfig;
-use siphon::event::ChangeEvent;
 use siphon::offsets::Position;
 
 use crate::common::{Server, server, unique_name, with_database};
@@ -201,18 +200,6 @@ impl crate::common::standin::ReaderUnderTest for siphon::mysql_binlog::MySqlErro
             options,
         };
         siphon::source::run(&source, from, out, committed, &siphon::source::NoObserver).await
-    }
-}
-
-impl Running {
-    /// Waits until at least `n` events are committed, failing if the reader stops.
-    pub async fn wait_for_events(&self, what: &str, n: usize) -> Vec<ChangeEvent> {
-        crate::common::wait_for(what, TIMEOUT, || {
-            self.assert_alive();
-            let events = self.events.lock().unwrap().clone();
-            async move { (events.len() >= n).then_some(events) }
-        })
-        .await
     }
 }
 
