@@ -41,6 +41,17 @@ pub enum KafkaSinkError {
         context: &'static str,
         source: KafkaError,
     },
+    /// The transaction stayed open longer than `transaction.timeout.ms`, so the broker
+    /// aborted it and bumped the producer epoch: this looks like a fence but is not one.
+    #[error(
+        "Kafka transaction of transactional id `{id}` was open {elapsed_ms} ms, longer than transaction.timeout.ms ({timeout_ms} ms): the broker aborted it ({source}); retrying with a new producer (raise the producer's transaction.timeout.ms, or lower max.batch.size, if this repeats)"
+    )]
+    TransactionTimedOut {
+        id: String,
+        elapsed_ms: u64,
+        timeout_ms: u64,
+        source: KafkaError,
+    },
     #[error("cannot create topic `{topic}`: {message}")]
     Topic { topic: String, message: String },
     /// The commit request failed, so the broker may or may not have committed: the task
@@ -56,8 +67,35 @@ impl KafkaSinkError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            KafkaSinkError::Transient { .. } | KafkaSinkError::CommitUnknown { .. }
+            KafkaSinkError::Transient { .. }
+                | KafkaSinkError::CommitUnknown { .. }
+                | KafkaSinkError::TransactionTimedOut { .. }
         )
+    }
+}
+
+/// librdkafka's default `transaction.timeout.ms`.
+const DEFAULT_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An epoch error on a transaction older than the transaction timeout is the broker's abort
+/// of that transaction, not another producer's fence.
+fn timed_out_or(e: KafkaSinkError, open_for: Duration, timeout: Duration) -> KafkaSinkError {
+    match e {
+        KafkaSinkError::Fenced { id, source }
+            if open_for >= timeout
+                && matches!(
+                    source.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::InvalidProducerEpoch)
+                ) =>
+        {
+            KafkaSinkError::TransactionTimedOut {
+                id,
+                elapsed_ms: u64::try_from(open_for.as_millis()).unwrap_or(u64::MAX),
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                source,
+            }
+        }
+        other => other,
     }
 }
 
@@ -96,6 +134,8 @@ pub struct KafkaSink {
     producer: FutureProducer,
     admin: AdminClient<DefaultClientContext>,
     transactional_id: String,
+    /// The producer's `transaction.timeout.ms`.
+    transaction_timeout: Duration,
     known_topics: HashSet<String>,
     partitions: i32,
     replication: i32,
@@ -121,6 +161,10 @@ impl KafkaSink {
             cfg.set(k, v);
         }
         let id = transactional_id.to_owned();
+        let transaction_timeout = extra
+            .get("transaction.timeout.ms")
+            .and_then(|v| v.parse().ok())
+            .map_or(DEFAULT_TRANSACTION_TIMEOUT, Duration::from_millis);
         let producer: FutureProducer = cfg
             .create()
             .map_err(|e| classify(&id, "producer set-up", e))?;
@@ -139,6 +183,7 @@ impl KafkaSink {
         Ok(KafkaSink {
             producer,
             admin,
+            transaction_timeout,
             transactional_id: id,
             known_topics: HashSet::new(),
             partitions,
@@ -211,8 +256,10 @@ impl KafkaSink {
         self.producer
             .begin_transaction()
             .map_err(|e| classify(id, "begin_transaction", e))?;
+        let began = std::time::Instant::now();
+        let timed_out_or = |e| timed_out_or(e, began.elapsed(), self.transaction_timeout);
         if let Err(e) = self.produce_all(records, offset).await {
-            let e = self.fenced_or(e);
+            let e = timed_out_or(self.fenced_or(e));
             if !matches!(
                 e,
                 KafkaSinkError::Fenced { .. } | KafkaSinkError::Fatal { .. }
@@ -226,7 +273,8 @@ impl KafkaSink {
         let p = self.producer.clone();
         match tokio::task::spawn_blocking(move || p.commit_transaction(TXN_TIMEOUT)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => match self.fenced_or(classify(id, "commit_transaction", e)) {
+            Ok(Err(e)) => match timed_out_or(self.fenced_or(classify(id, "commit_transaction", e)))
+            {
                 KafkaSinkError::Transient { source, .. } => Err(KafkaSinkError::CommitUnknown {
                     reason: source.to_string(),
                 }),
@@ -341,5 +389,36 @@ mod tests {
             KafkaError::MessageProduction(RDKafkaErrorCode::BrokerTransportFailure),
         );
         assert!(e.is_transient());
+    }
+
+    #[test]
+    fn an_epoch_error_on_a_transaction_past_its_timeout_is_a_transient_timeout() {
+        let epoch = || {
+            classify(
+                "siphon-x",
+                "commit_transaction",
+                KafkaError::MessageProduction(RDKafkaErrorCode::InvalidProducerEpoch),
+            )
+        };
+        let timeout = Duration::from_secs(60);
+        let e = timed_out_or(epoch(), Duration::from_secs(61), timeout);
+        assert!(e.is_transient(), "{e}");
+        let text = e.to_string();
+        assert!(text.contains("transaction.timeout.ms (60000 ms)"), "{text}");
+        assert!(!text.contains("another siphon instance"), "{text}");
+        // Within the timeout it is a fence; so is ProducerFenced at any age.
+        assert!(matches!(
+            timed_out_or(epoch(), Duration::from_secs(1), timeout),
+            KafkaSinkError::Fenced { .. }
+        ));
+        let fenced = classify(
+            "siphon-x",
+            "commit_transaction",
+            KafkaError::MessageProduction(RDKafkaErrorCode::ProducerFenced),
+        );
+        assert!(matches!(
+            timed_out_or(fenced, Duration::from_secs(61), timeout),
+            KafkaSinkError::Fenced { .. }
+        ));
     }
 }

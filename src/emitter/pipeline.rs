@@ -104,7 +104,7 @@ impl KafkaEmitter {
             .schema_registry_url
             .as_deref()
             .ok_or(EmitError::NoRegistry)?;
-        let registry = Arc::new(Registry::new(url));
+        let registry = Arc::new(Registry::new(url).map_err(|e| EmitError::Encoder(e.into()))?);
         let mut sink = KafkaSink::connect(
             &kafka.bootstrap_servers,
             &service.transactional_id(&config.name),

@@ -3,10 +3,16 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use schema_registry_converter::async_impl::schema_registry::{SrSettings, post_schema};
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{SchemaType, SuppliedSchema};
+
+/// Longest a registry request may take (connect and answer): a registry that accepts
+/// connections and never answers makes the connector retry with this trace, instead of
+/// stalling it in RUNNING.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
@@ -18,6 +24,8 @@ pub enum RegistryError {
     Incompatible { subject: String, message: String },
     #[error("schema registry refused the schema for `{subject}`: {message}")]
     Rejected { subject: String, message: String },
+    #[error("schema registry client for {url}: {message}")]
+    Client { url: String, message: String },
 }
 
 impl RegistryError {
@@ -31,7 +39,9 @@ impl RegistryError {
             None => e.error.clone(),
         };
         let subject = subject.to_owned();
-        if e.retriable {
+        // The client retries only 502 and 503; every 5xx (and a timeout) is the registry's
+        // trouble, not the schema's.
+        if e.retriable || http_status(&message).is_some_and(|s| (500..600).contains(&s)) {
             RegistryError::Unavailable { subject, message }
         } else if message.contains("409") {
             RegistryError::Incompatible { subject, message }
@@ -41,6 +51,12 @@ impl RegistryError {
     }
 }
 
+/// The HTTP status in the client's "failed with status 500 Internal Server Error".
+fn http_status(message: &str) -> Option<u16> {
+    let rest = message.split("with status ").nth(1)?;
+    rest.get(..3)?.parse().ok()
+}
+
 pub struct Registry {
     settings: SrSettings,
     /// (subject, schema text) → id.
@@ -48,11 +64,19 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn new(url: &str) -> Self {
-        Registry {
-            settings: SrSettings::new(url.trim_end_matches('/').to_owned()),
+    pub fn new(url: &str) -> Result<Self, RegistryError> {
+        let url = url.trim_end_matches('/').to_owned();
+        let settings = SrSettings::new_builder(url.clone())
+            .set_timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| RegistryError::Client {
+                url,
+                message: e.to_string(),
+            })?;
+        Ok(Registry {
+            settings,
             ids: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// The id of `schema` under `subject`, registering it if new (registering an existing
@@ -99,8 +123,31 @@ mod tests {
         assert!(matches!(inc, RegistryError::Incompatible { .. }));
         assert!(inc.to_string().contains("t-value") && inc.to_string().contains("boom"));
         assert!(matches!(
-            RegistryError::from_src("s", &e(false, "status 422")),
+            RegistryError::from_src(
+                "s",
+                &e(false, "failed with status 422 Unprocessable Entity")
+            ),
             RegistryError::Rejected { .. }
         ));
+        for status in ["500 Internal Server Error", "504 Gateway Timeout"] {
+            let err =
+                RegistryError::from_src("s", &e(false, &format!("failed with status {status}")));
+            assert!(err.is_transient(), "{status}: {err}");
+        }
+    }
+
+    /// A registry that accepts the connection and never answers is a transient error within
+    /// the request timeout, not a stall.
+    #[tokio::test]
+    async fn a_silent_registry_times_out_as_transient() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let registry = Registry::new(&url).unwrap();
+        let started = std::time::Instant::now();
+        let err = registry.id("t-value", r#""string""#).await.unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert!(err.to_string().contains("t-value"), "{err}");
+        assert!(started.elapsed() < REQUEST_TIMEOUT + Duration::from_secs(5));
+        drop(listener);
     }
 }
