@@ -52,6 +52,13 @@ pub enum KafkaSinkError {
         timeout_ms: u64,
         source: KafkaError,
     },
+    /// A record the broker will never take, however often it is retried.
+    #[error("Kafka refused {record} ({source})")]
+    Poison {
+        /// Topic, key, size and what to do.
+        record: String,
+        source: KafkaError,
+    },
     #[error("cannot create topic `{topic}`: {message}")]
     Topic { topic: String, message: String },
     /// The commit request failed, so the broker may or may not have committed: the task
@@ -72,6 +79,49 @@ impl KafkaSinkError {
                 | KafkaSinkError::TransactionTimedOut { .. }
         )
     }
+}
+
+/// What to do about a record no retry can deliver, or `None` when retrying may help.
+fn poison_fix(code: Option<RDKafkaErrorCode>) -> Option<&'static str> {
+    use RDKafkaErrorCode as C;
+    match code? {
+        C::MessageSizeTooLarge | C::MessageBatchTooLarge => Some(
+            "raise the broker's message.max.bytes (or the topic's max.message.bytes) and the producer's message.max.bytes (service.kafka.producer), or leave the large column out with column.exclude.list",
+        ),
+        C::TopicAuthorizationFailed => {
+            Some("grant the connector's Kafka principal WRITE (and DESCRIBE) on the topic")
+        }
+        C::InvalidRecord | C::InvalidTopic | C::InvalidMessage => {
+            Some("the broker rejects this record as invalid: report it with the message above")
+        }
+        _ => None,
+    }
+}
+
+/// The definite error of a record the broker refuses for good, naming topic, key and size.
+fn poison(record: &OutRecord, e: KafkaError) -> Result<KafkaSinkError, KafkaError> {
+    let Some(fix) = poison_fix(e.rdkafka_error_code()) else {
+        return Err(e);
+    };
+    let key = match &record.key {
+        None => "null".to_owned(),
+        Some(k) => {
+            // Avro keys: strings and numbers show through; the rest as escapes, cut short.
+            let shown: String = String::from_utf8_lossy(&k[..k.len().min(48)])
+                .chars()
+                .flat_map(char::escape_default)
+                .collect();
+            format!("`{shown}`{}", if k.len() > 48 { "…" } else { "" })
+        }
+    };
+    Ok(KafkaSinkError::Poison {
+        record: format!(
+            "a record of topic `{}` (key {key}, value {} bytes) for good: {fix}",
+            record.topic,
+            record.value.as_ref().map_or(0, Vec::len)
+        ),
+        source: e,
+    })
 }
 
 /// librdkafka's default `transaction.timeout.ms`.
@@ -347,14 +397,18 @@ impl KafkaSink {
                         rec = back;
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
-                    Err((e, _)) => return Err(classify(id, "produce", e)),
+                    Err((e, _)) => {
+                        return Err(poison(r, e).unwrap_or_else(|e| classify(id, "produce", e)));
+                    }
                 }
             }
         }
-        for d in deliveries {
+        for (d, r) in deliveries.into_iter().zip(records) {
             match d.await {
                 Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => return Err(classify(id, "delivery", e)),
+                Ok(Err((e, _))) => {
+                    return Err(poison(r, e).unwrap_or_else(|e| classify(id, "delivery", e)));
+                }
                 Err(_) => {
                     return Err(KafkaSinkError::Transient {
                         context: "delivery",
@@ -420,5 +474,44 @@ mod tests {
             timed_out_or(fenced, Duration::from_secs(61), timeout),
             KafkaSinkError::Fenced { .. }
         ));
+    }
+
+    #[test]
+    fn records_the_broker_refuses_for_good_are_definite_and_named() {
+        let record = OutRecord {
+            topic: "p.public.blobs".into(),
+            key: Some(b"\x00\x00\x00\x00\x01\x0eorder-7".to_vec()),
+            value: Some(vec![0; 2_000_000]),
+            headers: Vec::new(),
+        };
+        let e = poison(
+            &record,
+            KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge),
+        )
+        .unwrap();
+        assert!(!e.is_transient());
+        let text = e.to_string();
+        for part in [
+            "p.public.blobs",
+            "order-7",
+            "2000000 bytes",
+            "message.max.bytes",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        let auth = poison(
+            &record,
+            KafkaError::MessageProduction(RDKafkaErrorCode::TopicAuthorizationFailed),
+        )
+        .unwrap();
+        assert!(auth.to_string().contains("WRITE"), "{auth}");
+        // A lost connection is not poison.
+        assert!(
+            poison(
+                &record,
+                KafkaError::MessageProduction(RDKafkaErrorCode::BrokerTransportFailure)
+            )
+            .is_err()
+        );
     }
 }
