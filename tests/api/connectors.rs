@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::{Api, assert_error, mongodb, mysql, unreachable_pg};
+use crate::{Api, assert_error, mysql, unreachable_pg};
 
 #[tokio::test]
 async fn root_lists_the_version() {
@@ -40,7 +40,7 @@ async fn create_then_read_with_secrets_hidden() {
 #[tokio::test]
 async fn list_expands_status_and_info() {
     let api = Api::new();
-    api.create("a", mongodb()).await;
+    api.create_failing("a").await;
     api.wait_state("a", "FAILED").await;
     let status = api.get("/connectors?expand=status").await.json;
     assert_eq!(status["a"]["status"]["connector"]["state"], "FAILED");

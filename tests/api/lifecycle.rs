@@ -7,7 +7,7 @@ use crate::{Api, assert_error, mongodb, mysql, unreachable_pg};
 #[tokio::test]
 async fn status_has_kafka_connects_shape() {
     let api = Api::new();
-    api.create("m", mongodb()).await;
+    api.create_failing("m").await;
     let s = api.wait_state("m", "FAILED").await;
     assert_eq!(s["name"], "m");
     assert_eq!(s["type"], "source");
@@ -18,10 +18,7 @@ async fn status_has_kafka_connects_shape() {
         (Some(0), Some("FAILED"))
     );
     assert!(
-        task["trace"]
-            .as_str()
-            .unwrap()
-            .contains("no mongodb reader"),
+        task["trace"].as_str().unwrap().contains("embedded sink"),
         "{s}"
     );
     let t = api.get("/connectors/m/tasks/0/status").await;
@@ -75,7 +72,7 @@ async fn pause_resume_stop_are_202_and_reported() {
 #[tokio::test]
 async fn restart_answers_as_kafka_connect_3() {
     let api = Api::new();
-    api.create("m", mongodb()).await;
+    api.create_failing("m").await;
     api.create("p", unreachable_pg()).await;
     api.wait_state("m", "FAILED").await;
     api.wait_state("p", "RESTARTING").await;
@@ -140,4 +137,23 @@ async fn delete_is_204_and_forgets_the_connector() {
     assert!(!stored.contains("\"a\"") && stored.contains("\"b\""));
     // The name is free again.
     api.create("a", mysql()).await;
+}
+
+/// A MongoDB connector created with Debezium's JSON runs its reader: with no server it
+/// retries (RESTARTING) with the driver's error as its trace, and its connection string (which
+/// holds a password) is never shown.
+#[tokio::test]
+async fn a_mongodb_connector_retries_an_unreachable_server_with_a_trace() {
+    let api = Api::new();
+    api.create("mo", mongodb()).await;
+    let s = api.wait_state("mo", "RESTARTING").await;
+    let trace = s["connector"]["trace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+        + s["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(trace.contains("MongoDB"), "{s}");
+    assert!(!trace.contains("secret-pw"), "{s}");
+    let config = api.get("/connectors/mo/config").await.json;
+    assert!(!config.to_string().contains("secret-pw"), "{config}");
 }

@@ -50,6 +50,8 @@ impl Api {
         let mut service = ServiceConfig {
             data_dir: dir.path().to_owned(),
             api_bind: "127.0.0.1:8083".into(),
+            // Events to files in the temporary data dir, which `create_failing` relies on.
+            embedded_sink: siphon::config::EmbeddedSink::File,
             ..ServiceConfig::default()
         };
         f(&mut service);
@@ -100,6 +102,14 @@ impl Api {
         r
     }
 
+    /// Creates a connector that fails definitely at once: its embedded sink's file is taken by
+    /// a directory, so its emitter cannot open it (and its database is unreachable anyway).
+    pub async fn create_failing(&self, name: &str) {
+        std::fs::create_dir_all(self.dir.path().join("events").join(format!("{name}.jsonl")))
+            .unwrap();
+        self.create(name, unreachable_pg()).await;
+    }
+
     /// Polls the status until the connector reports `state`.
     pub async fn wait_state(&self, name: &str, state: &str) -> Value {
         for _ in 0..500 {
@@ -113,11 +123,12 @@ impl Api {
     }
 }
 
-/// A MongoDB connector: FAILED at once (this build has no MongoDB reader).
+/// A MongoDB connector on a port nothing listens on: RESTARTING, retrying forever.
 pub fn mongodb() -> Value {
     json!({
         "connector.class": "io.debezium.connector.mongodb.MongoDbConnector",
         "mongodb.connection.string": "mongodb://u:secret-pw@127.0.0.1:1",
+        "mongodb.server.selection.timeout.ms": 200,
         "topic.prefix": "mo",
     })
 }

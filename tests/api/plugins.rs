@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 use siphon::api::routes;
 
-use crate::{Api, assert_error, mongodb, mysql};
+use crate::{Api, assert_error, mysql};
 
 #[tokio::test]
 async fn plugins_are_debeziums_source_classes() {
@@ -147,7 +147,7 @@ async fn validate_errors() {
 #[tokio::test]
 async fn metrics_are_prometheus_text_per_connector() {
     let api = Api::new();
-    api.create("m", mongodb()).await;
+    api.create_failing("m").await;
     api.wait_state("m", "FAILED").await;
     let r = api.get("/metrics").await;
     assert_eq!(r.status, 200);
