@@ -151,6 +151,12 @@ fn timed_out_or(e: KafkaSinkError, open_for: Duration, timeout: Duration) -> Kaf
 
 const TXN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long to wait for the abort of a failed transaction. Short: a broker that cannot
+/// abort now is likely stalled, and the error must reach the supervisor (and the status)
+/// without waiting for it; the next producer's `init_transactions` aborts the transaction
+/// anyway, by bumping the epoch.
+const ABORT_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn is_fenced(code: Option<RDKafkaErrorCode>) -> bool {
     matches!(
         code,
@@ -315,7 +321,8 @@ impl KafkaSink {
                 KafkaSinkError::Fenced { .. } | KafkaSinkError::Fatal { .. }
             ) {
                 let p = self.producer.clone();
-                let _ = tokio::task::spawn_blocking(move || p.abort_transaction(TXN_TIMEOUT)).await;
+                let _ =
+                    tokio::task::spawn_blocking(move || p.abort_transaction(ABORT_TIMEOUT)).await;
             }
             return Err(e);
         }

@@ -3,7 +3,7 @@
 //! position after a capped backoff, definite ones fail the connector with a trace.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, error, info, info_span, warn};
@@ -97,15 +97,17 @@ impl crate::source::ReaderObserver for StatusObserver {
         self.streaming();
     }
     fn streaming(&self) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
-            ConnectorStatus::new(ConnectorState::Running);
+        let mut status = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        status.state = ConnectorState::Running;
+        status.trace = None;
+        status.health.running(Instant::now());
     }
     fn retrying(&self, error: &dyn std::fmt::Display) {
         self.1.error();
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = ConnectorStatus {
-            state: ConnectorState::Restarting,
-            trace: Some(error.to_string()),
-        };
+        let mut status = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        status.state = ConnectorState::Restarting;
+        status.trace = Some(format!("{error}\nthe reader reconnects by itself"));
+        status.health.error(Instant::now(), SystemTime::now());
     }
 }
 
@@ -237,6 +239,7 @@ pub(crate) async fn supervise(
     let span = info_span!("connector", name = %config.name, class = config.class.name());
     async move {
         let set = |s: ConnectorStatus| *status.lock().unwrap_or_else(PoisonError::into_inner) = s;
+        // The backoff's step within the current degraded period (see `health`).
         let mut attempt = 0u32;
         // Whether an earlier attempt of this task owned the connector (see `run_once`).
         let mut claimed = false;
@@ -256,9 +259,20 @@ pub(crate) async fn supervise(
                 }
                 Err(e) if e.is_transient() => {
                     metrics.error();
-                    let delay = backoff_delay(attempt, Duration::from_millis(500), Duration::from_secs(60));
+                    let delay = {
+                        let mut s = status.lock().unwrap_or_else(PoisonError::into_inner);
+                        let now = Instant::now();
+                        if s.health.error(now, SystemTime::now()) {
+                            // Healthy for long enough since the last period: start short again.
+                            attempt = 0;
+                        }
+                        let delay = backoff_delay(attempt, Duration::from_millis(500), Duration::from_secs(60));
+                        s.health.next_attempt_in(now, delay);
+                        s.state = ConnectorState::Restarting;
+                        s.trace = Some(format!("{e}\nhint: {}", e.hint()));
+                        delay
+                    };
                     warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error; restarting from the committed position");
-                    set(ConnectorStatus::new(ConnectorState::Restarting));
                     attempt = attempt.saturating_add(1);
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}

@@ -6,6 +6,7 @@
 
 mod connector;
 mod data_dir_lock;
+mod health;
 mod meter;
 pub mod metrics;
 mod offsets_ops;

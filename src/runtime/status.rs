@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::health::Health;
 use crate::config::is_secret_key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,23 +34,45 @@ impl fmt::Display for ConnectorState {
     }
 }
 
-/// The state and, when FAILED, the error with a hint (Kafka Connect's `trace`).
+/// The state and, when FAILED or RESTARTING, the error with a hint (Kafka Connect's
+/// `trace`), with the connector's degraded periods.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConnectorStatus {
     pub state: ConnectorState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    #[serde(skip)]
+    pub health: Health,
 }
 
 impl ConnectorStatus {
     pub fn new(state: ConnectorState) -> Self {
-        ConnectorStatus { state, trace: None }
+        ConnectorStatus {
+            state,
+            trace: None,
+            health: Health::default(),
+        }
     }
 
     pub fn failed(error: &dyn std::error::Error, hint: &str) -> Self {
         ConnectorStatus {
             state: ConnectorState::Failed,
             trace: Some(format!("{error}\nhint: {hint}")),
+            health: Health::default(),
+        }
+    }
+
+    /// The trace as the API shows it: while RESTARTING, with how long the connector has been
+    /// retrying and when it tries next.
+    pub fn shown_trace(&self, now: Instant) -> Option<String> {
+        let retrying = match self.state {
+            ConnectorState::Restarting => self.health.describe(now),
+            _ => None,
+        };
+        match (&self.trace, retrying) {
+            (Some(t), Some(r)) => Some(format!("{t}\n{r}")),
+            (None, Some(r)) => Some(r),
+            (t, None) => t.clone(),
         }
     }
 }
@@ -129,7 +153,7 @@ impl StatusInfo {
         let state = StateInfo {
             state: status.state,
             worker_id: worker_id.to_owned(),
-            trace: status.trace.clone(),
+            trace: status.shown_trace(Instant::now()),
         };
         let tasks = if status.state == ConnectorState::Stopped {
             Vec::new()
@@ -159,6 +183,7 @@ mod tests {
             &ConnectorStatus {
                 state: ConnectorState::Failed,
                 trace: Some("boom".into()),
+                health: Health::default(),
             },
             "h:8083",
         );
@@ -173,6 +198,26 @@ mod tests {
         );
         let stopped = StatusInfo::new("inv", &ConnectorStatus::new(ConnectorState::Stopped), "h");
         assert!(stopped.tasks.is_empty());
+    }
+
+    #[test]
+    fn a_restarting_connector_says_for_how_long() {
+        let now = Instant::now();
+        let mut status = ConnectorStatus::new(ConnectorState::Restarting);
+        status.trace = Some("broker down\nhint: check the broker".into());
+        status.health.error(now, std::time::SystemTime::UNIX_EPOCH);
+        status
+            .health
+            .next_attempt_in(now, std::time::Duration::from_secs(2));
+        assert_eq!(
+            status.shown_trace(now).unwrap(),
+            "broker down\nhint: check the broker\nretrying for 0 s since 1970-01-01T00:00:00Z \
+             (1 error); next restart in 2 s"
+        );
+        // Once RUNNING, the trace is gone even though the period is kept.
+        status.state = ConnectorState::Running;
+        status.trace = None;
+        assert_eq!(status.shown_trace(now), None);
     }
 
     #[test]

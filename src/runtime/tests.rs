@@ -86,6 +86,11 @@ async fn unreachable_database_is_transient_and_restarts() {
         .unwrap();
     wait_for_state(&rt, "pg", ConnectorState::Restarting).await;
     assert!(rt.metrics()[0].2.errors >= 1);
+    // While degraded, the status says what failed and for how long it has been retrying.
+    let trace = rt.status("pg").unwrap().connector.trace.unwrap();
+    assert!(trace.contains("127.0.0.1:1"), "{trace}");
+    assert!(trace.contains("\nretrying for "), "{trace}");
+    assert!(trace.contains("reconnecting"), "{trace}");
     rt.run_until(async {}).await;
 }
 
