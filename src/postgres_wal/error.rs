@@ -98,14 +98,14 @@ impl crate::source::SourceError for PgError {
 }
 
 /// SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention: shutdown,
-/// cannot connect now) and 40 (serialization) are worth retrying; an I/O error without a
-/// SQLSTATE is too.
+/// cannot connect now) and 40 (serialization) are worth retrying, and 55006 (a slot still
+/// held by a walsender that is going away); an I/O error without a SQLSTATE is too.
 pub(crate) fn is_transient_sql(e: &tokio_postgres::Error) -> bool {
     match e.code() {
         None => true,
         Some(code) => {
             let c = code.code();
-            ["08", "53", "57", "40"].iter().any(|p| c.starts_with(p))
+            c == "55006" || ["08", "53", "57", "40"].iter().any(|p| c.starts_with(p))
         }
     }
 }

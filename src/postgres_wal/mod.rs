@@ -111,6 +111,19 @@ async fn run(
         }
     }
 
+    // A slot nothing was ever committed from, with a snapshot to take from scratch: an
+    // earlier run created it and failed before its first commit. Recreate it, so the snapshot
+    // is the one the new slot exports: a snapshot taken beside the old slot would deliver each
+    // change committed between the two twice, as a read and as a create.
+    let slot = match slot {
+        Some(_) if resume.is_none() && needs_snapshot(config.snapshot_mode, None) => {
+            info!(slot = %pg.slot_name, "nothing was committed from the existing slot: recreating it for the snapshot");
+            setup::drop_slot(&sql, &pg.slot_name).await?;
+            None
+        }
+        slot => slot,
+    };
+
     let repl_config = ReplicationConfig::new(
         db.hostname.clone(),
         db.user.clone(),

@@ -85,6 +85,16 @@ pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>, 
     }))
 }
 
+/// Drops the connector's slot. A walsender of an earlier run that is still going away holds
+/// it (55006, object in use): transient, the next attempt finds it free.
+pub async fn drop_slot(client: &Client, slot: &str) -> Result<(), PgError> {
+    client
+        .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+        .await
+        .map_err(q("dropping the replication slot"))?;
+    Ok(())
+}
+
 /// Refuses early, with a clear message, when no slot can be created.
 pub async fn check_slot_capacity(client: &Client) -> Result<(), PgError> {
     let row = client
