@@ -70,7 +70,25 @@ async fn resnapshot_loses_nothing(db: &TestDb, client: &tokio_postgres::Client, 
     let events = Arc::new(Mutex::new(Vec::new()));
     let config = db.config(&[("snapshot.mode", "when_needed")]);
     let running = Running::start_with(config, Some(from), events.clone());
-    db.wait_for_slot().await;
+    // The new slot, not the invalidated one the reader is about to drop: the update must
+    // come after the new slot's snapshot to be streamed.
+    let admin = pg::connect(&db.admin_url).await;
+    wait_for("a new usable slot", TIMEOUT, || {
+        running.assert_alive();
+        let admin = &admin;
+        async move {
+            let row = admin
+                .query_opt(
+                    "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 \
+                     AND confirmed_flush_lsn IS NOT NULL AND wal_status <> 'lost'",
+                    &[&db.name],
+                )
+                .await
+                .unwrap();
+            row.map(|_| ())
+        }
+    })
+    .await;
     client
         .batch_execute("UPDATE items SET note = 'after the snapshot' WHERE id = 1")
         .await
@@ -279,6 +297,37 @@ async fn server_errors_show_the_servers_message_sqlstate_and_fix() {
     let text = err.to_string();
     eprintln!("observed: {text}");
     for part in [missing.as_str(), "SQLSTATE 3D000", "check database.dbname"] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_slot_name_taken_in_another_database_is_definite_with_the_fix() {
+    let db = TestDb::create().await;
+    // Slot names are server-wide: this one lives in the `postgres` database.
+    pg::connect(&db.admin_url)
+        .await
+        .execute(
+            "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+            &[&db.name],
+        )
+        .await
+        .unwrap();
+    let running = Running::start(db.config(&[]), None);
+    let err = tokio::time::timeout(TIMEOUT, running.reader)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    let text = err.to_string();
+    eprintln!("observed: {text}");
+    for part in [
+        db.name.as_str(),
+        "SQLSTATE 42710",
+        "choose another slot.name",
+    ] {
         assert!(text.contains(part), "{part}: {text}");
     }
     db.drop().await;

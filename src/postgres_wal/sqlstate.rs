@@ -36,6 +36,11 @@ pub fn advice(code: &str) -> Option<&'static str> {
         "3D000" => "check database.dbname: that database does not exist",
         "42P01" => "the table named above does not exist: check the include lists",
         "42704" => "the object named above does not exist",
+        // CREATE_REPLICATION_SLOT: slot names are server-wide, so another database's slot
+        // (or another connector's) may hold the name.
+        "42710" => {
+            "the name is taken (replication slot names are server-wide): choose another slot.name or publication.name"
+        }
         "57P04" => "the database was dropped: point the connector at an existing database",
         "53400" => "raise the server setting named above or free what uses it",
         "25006" => "the server is a read-only standby: point the connector at the primary",
@@ -92,6 +97,7 @@ mod tests {
     fn advice_names_the_setting_to_fix() {
         assert!(advice("28P01").unwrap().contains("database.password"));
         assert!(advice("3D000").unwrap().contains("database.dbname"));
+        assert!(advice("42710").unwrap().contains("slot.name"));
         assert_eq!(advice("08006"), None);
     }
 }
