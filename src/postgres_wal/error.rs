@@ -2,16 +2,17 @@
 //! connector fails with the message as its trace).
 
 use super::pgoutput::DecodeError;
+use super::sqlstate;
 use super::types::{TypeError, ValueError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    #[error("cannot connect to PostgreSQL at {addr}: {source}")]
+    #[error("cannot connect to PostgreSQL at {addr}: {}", describe(.source))]
     Connect {
         addr: String,
         source: tokio_postgres::Error,
     },
-    #[error("PostgreSQL {context} failed: {source}")]
+    #[error("PostgreSQL {context} failed: {}", describe(.source))]
     Query {
         context: &'static str,
         source: tokio_postgres::Error,
@@ -36,7 +37,19 @@ pub enum PgError {
         "publication `{0}` does not exist and publication.autocreate.mode is disabled: create it (CREATE PUBLICATION ... FOR TABLE ...) or change the mode"
     )]
     MissingPublication(String),
-    #[error("replication stream: {0}")]
+    #[error(
+        "replication slot `{slot}` no longer exists, so changes since the committed offset are lost: \
+         set snapshot.mode=when_needed to take a new snapshot, or reset the connector's offsets"
+    )]
+    SlotMissing { slot: String },
+    #[error(
+        "replication slot `{slot}` was invalidated by the server ({reason}): the WAL it needed is gone, \
+         so changes since the committed offset are lost. Drop it (SELECT pg_drop_replication_slot('{slot}')) \
+         and set snapshot.mode=when_needed to take a new snapshot (or reset the connector's offsets); \
+         raise max_slot_wal_keep_size (or -1) so a lagging connector keeps its WAL"
+    )]
+    SlotInvalidated { slot: String, reason: String },
+    #[error("replication stream: {}", describe_wire(.0))]
     Replication(#[from] pgwire_replication::PgWireError),
     #[error("cannot decode pgoutput message at LSN {lsn}: {source}")]
     Decode { lsn: String, source: DecodeError },
@@ -60,24 +73,26 @@ pub enum PgError {
 
 impl PgError {
     /// Network failures, server restarts and overload are transient; configuration,
-    /// privileges, types and protocol violations are definite.
+    /// privileges, types and protocol violations are definite. Server errors are told apart
+    /// by SQLSTATE (`sqlstate::is_transient`).
     pub fn is_transient(&self) -> bool {
         match self {
             PgError::Connect { source, .. } | PgError::Query { source, .. } => {
                 is_transient_sql(source)
             }
-            PgError::Replication(e) => {
-                use pgwire_replication::PgWireError as W;
-                match e {
-                    W::Io(_) | W::Task(_) => true,
-                    // Shutdown, cannot-connect-now, connection and resource errors, and a
-                    // slot still held by a dying walsender (55006) clear up on their own.
-                    W::Server(m) => ["57P0", "08", "53", "55006"].iter().any(|c| m.contains(c)),
-                    _ => false,
-                }
-            }
+            PgError::Replication(e) => is_transient_wire(e),
             PgError::DownstreamClosed => true,
             _ => false,
+        }
+    }
+
+    /// The SQLSTATE of a server error on the replication connection.
+    pub fn wire_sqlstate(&self) -> Option<&str> {
+        match self {
+            PgError::Replication(pgwire_replication::PgWireError::Server(m)) => {
+                sqlstate::of_wire_text(m)
+            }
+            _ => None,
         }
     }
 }
@@ -97,16 +112,66 @@ impl crate::source::SourceError for PgError {
     }
 }
 
-/// SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention: shutdown,
-/// cannot connect now) and 40 (serialization) are worth retrying, and 55006 (a slot still
-/// held by a walsender that is going away); an I/O error without a SQLSTATE is too.
+/// A server error is transient by its SQLSTATE; without one, a broken or closed connection
+/// (an I/O error underneath) is, while bad configuration, authentication set-up and protocol
+/// surprises are not.
 pub(crate) fn is_transient_sql(e: &tokio_postgres::Error) -> bool {
-    match e.code() {
-        None => true,
-        Some(code) => {
-            let c = code.code();
-            c == "55006" || ["08", "53", "57", "40"].iter().any(|p| c.starts_with(p))
+    if let Some(db) = e.as_db_error() {
+        return sqlstate::is_transient(db.code().code());
+    }
+    e.is_closed() || has_io_source(e)
+}
+
+fn has_io_source(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = e.source();
+    while let Some(cause) = next {
+        if cause.is::<std::io::Error>() {
+            return true;
         }
+        next = cause.source();
+    }
+    false
+}
+
+fn is_transient_wire(e: &pgwire_replication::PgWireError) -> bool {
+    use pgwire_replication::PgWireError as W;
+    match e {
+        W::Io(_) | W::Task(_) => true,
+        W::Server(m) => sqlstate::of_wire_text(m).is_some_and(sqlstate::is_transient),
+        _ => false,
+    }
+}
+
+/// tokio-postgres shows only its error kind ("db error"): show the server's message, detail,
+/// hint and SQLSTATE, or the cause, and the advice the SQLSTATE calls for.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            let mut text = format!("{db} (SQLSTATE {code})");
+            if let Some(advice) = sqlstate::advice(code) {
+                text.push_str(": ");
+                text.push_str(advice);
+            }
+            text
+        }
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+fn describe_wire(e: &pgwire_replication::PgWireError) -> String {
+    let advice = match e {
+        pgwire_replication::PgWireError::Server(m) => {
+            sqlstate::of_wire_text(m).and_then(sqlstate::advice)
+        }
+        _ => None,
+    };
+    match advice {
+        Some(a) => format!("{e}: {a}"),
+        None => e.to_string(),
     }
 }
 
@@ -126,6 +191,57 @@ pub fn parse_lsn(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pgwire_replication::PgWireError as W;
+
+    #[test]
+    fn replication_errors_are_classified_by_sqlstate() {
+        let server = |m: &str| PgError::Replication(W::Server(m.to_owned()));
+        // PostgreSQL 15's START_REPLICATION on a slot max_slot_wal_keep_size invalidated.
+        let lost = server("can no longer get changes from replication slot \"s\" (SQLSTATE 55000)");
+        assert!(!lost.is_transient());
+        assert_eq!(lost.wire_sqlstate(), Some("55000"));
+        assert!(!server("replication slot \"s\" does not exist (SQLSTATE 42704)").is_transient());
+        assert!(
+            server("terminating connection due to administrator command (SQLSTATE 57P01)")
+                .is_transient()
+        );
+        assert!(
+            server("replication slot \"s\" is active for PID 7 (SQLSTATE 55006)").is_transient()
+        );
+        // The old substring test took "08" inside an LSN for a connection error.
+        assert!(!server("invalid record at 0/1508A0 (SQLSTATE XX000)").is_transient());
+        assert!(!server("no code at 0/0853").is_transient());
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(PgError::Replication(W::from(io)).is_transient());
+        assert!(!PgError::Replication(W::Auth("bad".into())).is_transient());
+        assert!(!PgError::SlotMissing { slot: "s".into() }.is_transient());
+    }
+
+    #[test]
+    fn slot_errors_name_the_slot_and_the_fix() {
+        let text = PgError::SlotInvalidated {
+            slot: "s1".into(),
+            reason: "wal_status = lost".into(),
+        }
+        .to_string();
+        for part in [
+            "`s1`",
+            "pg_drop_replication_slot('s1')",
+            "snapshot.mode=when_needed",
+            "max_slot_wal_keep_size",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        let text = PgError::SlotMissing { slot: "s2".into() }.to_string();
+        assert!(
+            text.contains("`s2`") && text.contains("snapshot.mode=when_needed"),
+            "{text}"
+        );
+        let wire = PgError::Replication(W::Server(
+            "password authentication failed for user \"u\" (SQLSTATE 28P01)".into(),
+        ));
+        assert!(wire.to_string().contains("database.password"), "{wire}");
+    }
 
     #[test]
     fn lsn_text_round_trips() {

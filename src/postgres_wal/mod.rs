@@ -6,7 +6,8 @@
 //!
 //! Files: `pgoutput` (pure decoder), `types` (type mapping and text parsing), `catalog`
 //! (catalog look-ups), `relations` (table schemas and versions), `convert` (tuples → events),
-//! `setup` (server checks, slot, publication), `snapshot`, `stream`, `ack` (what to confirm).
+//! `setup` (server checks, slot, publication), `snapshot`, `stream`, `ack` (what to confirm),
+//! `error` and `sqlstate` (transient or definite, by SQLSTATE).
 
 mod ack;
 mod catalog;
@@ -16,6 +17,7 @@ pub mod pgoutput;
 mod relations;
 mod setup;
 mod snapshot;
+mod sqlstate;
 mod stream;
 pub mod types;
 
@@ -86,7 +88,7 @@ async fn run(
     )
     .await?;
 
-    let slot = setup::slot_info(&sql, &pg.slot_name).await?;
+    let mut slot = setup::slot_info(&sql, &pg.slot_name).await?;
     if let Some(s) = &slot
         && s.plugin != "pgoutput"
     {
@@ -95,20 +97,33 @@ async fn run(
             plugin: s.plugin.clone(),
         });
     }
-    if slot.is_none() && resume.is_some() {
-        if matches!(
-            config.snapshot_mode,
-            SnapshotMode::WhenNeeded | SnapshotMode::Always
-        ) {
-            warn!(slot = %pg.slot_name, "slot is gone; taking a new snapshot");
-            resume = None;
-        } else {
-            return Err(PgError::Protocol(format!(
-                "replication slot `{}` no longer exists, so changes since the committed offset are lost: \
-                 set snapshot.mode=when_needed to re-snapshot, or reset the connector's offsets",
-                pg.slot_name
-            )));
+    // Without its slot (dropped, or invalidated for falling behind) the changes after the
+    // committed offset are gone: only a mode that allows a new snapshot may go on; streaming
+    // from a new slot's "now" would lose them silently.
+    let may_resnapshot = matches!(
+        config.snapshot_mode,
+        SnapshotMode::WhenNeeded | SnapshotMode::Always
+    );
+    if let Some(reason) = slot.as_ref().and_then(|s| s.invalidated.clone()) {
+        if !may_resnapshot {
+            return Err(PgError::SlotInvalidated {
+                slot: pg.slot_name.clone(),
+                reason,
+            });
         }
+        warn!(slot = %pg.slot_name, %reason, "slot was invalidated; dropping it and taking a new snapshot");
+        setup::drop_slot(&sql, &pg.slot_name).await?;
+        slot = None;
+        resume = None;
+    }
+    if slot.is_none() && resume.is_some() {
+        if !may_resnapshot {
+            return Err(PgError::SlotMissing {
+                slot: pg.slot_name.clone(),
+            });
+        }
+        warn!(slot = %pg.slot_name, "slot is gone; taking a new snapshot");
+        resume = None;
     }
 
     // A slot nothing was ever committed from, with a snapshot to take from scratch: an
@@ -180,14 +195,21 @@ async fn run(
         }
     }
 
-    let mut client = match gated {
-        Some(mut session) => {
-            session.start().await?;
-            session
-        }
-        None => ReplicationClient::connect(repl_config).await?,
+    let started = async {
+        let mut client = match gated {
+            Some(mut session) => {
+                session.start().await?;
+                session
+            }
+            None => ReplicationClient::connect(repl_config).await?,
+        };
+        client.wait_started().await?;
+        Ok::<_, PgError>(client)
     };
-    client.wait_started().await?;
+    let mut client = match started.await {
+        Ok(client) => client,
+        Err(e) => return Err(explain_start_error(&sql, &pg.slot_name, e).await),
+    };
     info!(slot = %pg.slot_name, "streaming");
     observer.streaming();
     let mut streamer = stream::Streamer::new(config, dbname, &sql, resume, out, committed);
@@ -201,6 +223,25 @@ pub(super) fn committed_commit_lsn(committed: &watch::Receiver<Option<Position>>
     match &*committed.borrow() {
         Some(Position::Postgres(p)) => p.commit_lsn,
         _ => 0,
+    }
+}
+
+/// START_REPLICATION refused with 55000 (object not in prerequisite state: invalidated) or
+/// 42704 (undefined object: dropped) once the slot was checked: say which, with the fix.
+async fn explain_start_error(sql: &tokio_postgres::Client, slot: &str, e: PgError) -> PgError {
+    if !matches!(e.wire_sqlstate(), Some("55000" | "42704")) {
+        return e;
+    }
+    match setup::slot_info(sql, slot).await {
+        Ok(None) => PgError::SlotMissing { slot: slot.into() },
+        Ok(Some(info)) => match info.invalidated {
+            Some(reason) => PgError::SlotInvalidated {
+                slot: slot.into(),
+                reason,
+            },
+            None => e,
+        },
+        Err(_) => e,
     }
 }
 

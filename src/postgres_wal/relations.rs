@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::catalog::CatalogTable;
 use super::error::PgError;
+use super::pgoutput::{Relation, ReplicaIdentity};
 use super::types::{CustomType, PgType, map_type};
 use crate::config::Filters;
 use crate::event::{Column, TableId, TableSchema};
@@ -69,7 +70,15 @@ pub fn build_table(
         .collect();
     let schema = match previous {
         Some(p) if p.columns == columns && p.primary_key == primary_key && p.id == id => p.clone(),
-        Some(p) => Arc::new(p.next_version(columns, primary_key)),
+        Some(p) if p.id == id => Arc::new(p.next_version(columns, primary_key)),
+        // Renamed (same OID, a new name from the Relation message): events go under the new
+        // name, as Debezium does; the version still counts up for this relation.
+        Some(p) => Arc::new(TableSchema {
+            id,
+            version: p.version.saturating_add(1),
+            columns,
+            primary_key,
+        }),
         None => Arc::new(TableSchema {
             id,
             version: 1,
@@ -82,6 +91,30 @@ pub fn build_table(
         types,
         wire_to_schema,
     })
+}
+
+/// Catalog facts for a relation the catalog no longer has (dropped after its changes were
+/// written, before they were decoded), from its Relation message, which pgoutput builds from
+/// the catalog as of the change: names and types are exact; the replica identity key stands
+/// in for the primary key (all columns are marked under FULL: then none is known), and
+/// nullability is unknown, so every column is nullable.
+pub fn catalog_from_relation(rel: &Relation) -> CatalogTable {
+    let primary_key = match rel.replica_identity {
+        ReplicaIdentity::Default | ReplicaIdentity::Index => rel
+            .columns
+            .iter()
+            .filter(|c| c.is_key)
+            .map(|c| c.name.clone())
+            .collect(),
+        ReplicaIdentity::Full | ReplicaIdentity::Nothing => Vec::new(),
+    };
+    CatalogTable {
+        oid: rel.rel_id,
+        schema: rel.namespace.clone(),
+        name: rel.name.clone(),
+        columns: Vec::new(),
+        primary_key,
+    }
 }
 
 /// Relations seen on the stream, by relation id (the table's OID).
@@ -183,10 +216,61 @@ mod tests {
         assert_eq!(t.schema.columns[0].source_type, "integer");
     }
 
+    fn relation(identity: ReplicaIdentity) -> Relation {
+        let col = |name: &str, is_key, type_oid| super::super::pgoutput::RelationColumn {
+            is_key,
+            name: name.into(),
+            type_oid,
+            type_modifier: -1,
+        };
+        Relation {
+            xid: None,
+            rel_id: 42,
+            namespace: "public".into(),
+            name: "gone".into(),
+            replica_identity: identity,
+            columns: vec![col("id", true, oid::INT4), col("note", false, oid::TEXT)],
+        }
+    }
+
+    #[test]
+    fn a_dropped_table_is_built_from_its_relation_message() {
+        let rel = relation(ReplicaIdentity::Default);
+        let cat = catalog_from_relation(&rel);
+        let wire: Vec<WireColumn> = rel
+            .columns
+            .iter()
+            .map(|c| WireColumn {
+                name: c.name.clone(),
+                type_oid: c.type_oid,
+                typmod: c.type_modifier,
+            })
+            .collect();
+        let t = build_table(&wire, &cat, &filters(&[]), &|_| None, None).unwrap();
+        assert_eq!(t.schema.id, TableId::new("public", "gone"));
+        assert_eq!(t.schema.primary_key, [0]);
+        assert!(t.schema.columns.iter().all(|c| c.nullable));
+        let types: Vec<_> = t
+            .schema
+            .columns
+            .iter()
+            .map(|c| c.source_type.as_str())
+            .collect();
+        assert_eq!(types, ["int4", "text"]);
+        // Under REPLICA IDENTITY FULL every column is flagged: no key is known.
+        let mut full = relation(ReplicaIdentity::Full);
+        full.columns[1].is_key = true;
+        assert!(catalog_from_relation(&full).primary_key.is_empty());
+        assert_eq!(
+            catalog_from_relation(&relation(ReplicaIdentity::Index)).primary_key,
+            ["id"]
+        );
+    }
+
     #[test]
     fn versions_change_only_when_columns_do() {
         let mut cat = catalog();
-        let f = filters(&[("column.exclude.list", "public.t.geo")]);
+        let f = filters(&[("column.exclude.list", "public.t.geo,public.renamed.geo")]);
         let v1 = build_table(&wire(&cat), &cat, &f, &|_| None, None).unwrap();
         let same = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema)).unwrap();
         assert!(Arc::ptr_eq(&v1.schema, &same.schema));
@@ -200,5 +284,9 @@ mod tests {
         let v2 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema)).unwrap();
         assert_eq!(v2.schema.version, 2);
         assert_eq!(v2.schema.columns.len(), 3);
+        cat.name = "renamed".into();
+        let v3 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v2.schema)).unwrap();
+        assert_eq!(v3.schema.id, TableId::new("public", "renamed"));
+        assert_eq!(v3.schema.version, 3);
     }
 }

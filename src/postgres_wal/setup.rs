@@ -68,13 +68,18 @@ pub async fn check_prerequisites(client: &Client) -> Result<(), PgError> {
 pub struct SlotInfo {
     pub plugin: String,
     pub confirmed_flush_lsn: Option<u64>,
+    /// Why the server invalidated the slot, if it did: it can never stream again.
+    pub invalidated: Option<String>,
 }
 
 pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>, PgError> {
+    // Through to_jsonb, so the columns newer servers add (wal_status in 13,
+    // invalidation_reason in 17) are read where they exist and NULL elsewhere.
     let row = client
         .query_opt(
-            "SELECT coalesce(plugin::text, ''), confirmed_flush_lsn::text FROM pg_replication_slots \
-             WHERE slot_name = $1 AND database = current_database()",
+            "SELECT coalesce(plugin::text, ''), confirmed_flush_lsn::text, \
+                    to_jsonb(s) ->> 'wal_status', to_jsonb(s) ->> 'invalidation_reason' \
+             FROM pg_replication_slots s WHERE slot_name = $1 AND database = current_database()",
             &[&slot],
         )
         .await
@@ -82,11 +87,25 @@ pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>, 
     Ok(row.map(|r| SlotInfo {
         plugin: r.get(0),
         confirmed_flush_lsn: r.get::<_, Option<String>>(1).as_deref().and_then(parse_lsn),
+        invalidated: invalidation(r.get(2), r.get(3)),
     }))
 }
 
-/// Drops the connector's slot. A walsender of an earlier run that is still going away holds
-/// it (55006, object in use): transient, the next attempt finds it free.
+/// A slot is invalidated when its WAL is gone (`wal_status = lost`, PostgreSQL 13+) or the
+/// server names a reason (PostgreSQL 17+: wal_removed, rows_removed, idle_timeout, ...).
+pub fn invalidation(wal_status: Option<String>, reason: Option<String>) -> Option<String> {
+    match (wal_status.as_deref(), reason) {
+        (_, Some(reason)) => Some(format!("invalidation_reason = {reason}")),
+        (Some("lost"), None) => Some(
+            "wal_status = lost: it fell further behind than max_slot_wal_keep_size allows".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// Drops an inactive slot (an invalidated one, or one nothing was committed from, before a
+/// new snapshot). A walsender of an earlier run that is still going away holds it (55006):
+/// transient, the next attempt finds it free.
 pub async fn drop_slot(client: &Client, slot: &str) -> Result<(), PgError> {
     client
         .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
@@ -215,6 +234,24 @@ pub async fn published_tables(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn invalidated_slots_are_recognised() {
+        use super::invalidation;
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(invalidation(s("reserved"), None), None);
+        assert_eq!(invalidation(s("extended"), None), None);
+        assert_eq!(invalidation(None, None), None);
+        assert!(
+            invalidation(s("lost"), None)
+                .unwrap()
+                .contains("max_slot_wal_keep_size")
+        );
+        assert_eq!(
+            invalidation(s("lost"), s("wal_removed")).as_deref(),
+            Some("invalidation_reason = wal_removed")
+        );
+    }
+
     #[test]
     fn identifiers_are_quoted_and_escaped() {
         assert_eq!(super::quote_ident(r#"we"ird"#), r#""we""ird""#);

@@ -4,7 +4,7 @@
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
 use tokio::sync::watch;
 use tokio_postgres::Client;
-use tracing::{debug, trace};
+use tracing::{debug, trace, warn};
 
 use super::ack::{AckInputs, choose_ack};
 use super::catalog::{CustomTypes, table_by_oid};
@@ -13,7 +13,7 @@ use super::error::{PgError, format_lsn};
 use super::pgoutput::{
     self, DecodeContext, PgOutputMessage, Relation, pg_epoch_micros_to_unix_micros,
 };
-use super::relations::{RelationCache, WireColumn, build_table};
+use super::relations::{RelationCache, WireColumn, build_table, catalog_from_relation};
 use crate::config::ConnectorConfig;
 use crate::event::{ChangeEvent, TxOrders};
 use crate::offsets::{PgPosition, Position};
@@ -265,12 +265,20 @@ impl<'a> Streamer<'a> {
             .collect();
         let oids: Vec<u32> = wire.iter().map(|c| c.type_oid).collect();
         self.custom.load(self.sql, &oids).await?;
-        let catalog = table_by_oid(self.sql, rel.rel_id).await?.ok_or_else(|| {
-            PgError::Protocol(format!(
-                "relation {} ({id}) is not in the catalog",
-                rel.rel_id
-            ))
-        })?;
+        // The catalog is read now, the Relation message is as of the change: a table renamed
+        // since keeps the message's name (the facts of its OID still apply), and one dropped
+        // since is described by the message alone, so its changes are still delivered.
+        let catalog = match table_by_oid(self.sql, rel.rel_id).await? {
+            Some(mut current) => {
+                current.schema.clone_from(&rel.namespace);
+                current.name.clone_from(&rel.name);
+                current
+            }
+            None => {
+                warn!(table = %id, rel_id = rel.rel_id, "table is no longer in the catalog; using the relation message's columns");
+                catalog_from_relation(&rel)
+            }
+        };
         let custom = &self.custom;
         let state = build_table(
             &wire,
