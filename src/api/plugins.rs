@@ -176,6 +176,13 @@ fn docs(key: &str) -> Option<Doc> {
             "8192",
             "Events queued between reader and emitter.",
         ),
+        "max.queue.size.in.bytes" => doc(
+            "Events",
+            "LONG",
+            "134217728",
+            "Bytes of events handed to the emitter and not yet committed (0: no bound); also \
+             closes batches early and sizes snapshot chunks.",
+        ),
         "poll.interval.ms" => doc(
             "Events",
             "LONG",

@@ -203,6 +203,9 @@ pub struct ConnectorConfig {
     pub snapshot_fetch_size: u32,
     pub max_batch_size: u32,
     pub max_queue_size: u32,
+    /// Bytes the reader may have handed to the emitter and not seen committed (0: no bound,
+    /// as in Debezium).
+    pub max_queue_size_in_bytes: u64,
     pub poll_interval_ms: u64,
     /// 0 = no heartbeats.
     pub heartbeat_interval_ms: u64,
@@ -214,7 +217,27 @@ pub struct ConnectorConfig {
     pub raw: BTreeMap<String, String>,
 }
 
+/// `max.queue.size.in.bytes` by default. Debezium's default is 0 (no bound); Siphon bounds
+/// memory by default, so rows of tens of megabytes cannot pile up in the queue.
+pub const DEFAULT_QUEUE_BYTES: u64 = 128 << 20;
+
 impl ConnectorConfig {
+    /// How many batches the reader → emitter queue holds: `max.queue.size` events in batches
+    /// of `max.batch.size`.
+    pub fn queue_depth(&self) -> usize {
+        (self.max_queue_size / self.max_batch_size).max(2) as usize
+    }
+
+    /// The size at which a batch is handed over even when it holds fewer than
+    /// `max.batch.size` events (0: none), so that the queue's batches together stay within
+    /// `max.queue.size.in.bytes`.
+    pub fn max_batch_bytes(&self) -> u64 {
+        match self.max_queue_size_in_bytes {
+            0 => 0,
+            bytes => (bytes / self.queue_depth() as u64).max(1),
+        }
+    }
+
     /// Parses and validates Debezium's flat map for the connector `name`, reporting every
     /// problem with its key.
     pub fn from_map(name: &str, map: &BTreeMap<String, String>) -> Result<Self, ConfigErrors> {
@@ -298,6 +321,8 @@ impl ConnectorConfig {
                 format!("must be larger than max.batch.size ({max_batch_size})"),
             );
         }
+        let max_queue_size_in_bytes =
+            r.number("max.queue.size.in.bytes", DEFAULT_QUEUE_BYTES, 0, 1 << 40);
         let poll_interval_ms = r.number("poll.interval.ms", 500u64, 1, 3_600_000);
         let heartbeat_interval_ms = r.number("heartbeat.interval.ms", 0u64, 0, 86_400_000);
         let provide_transaction_metadata = r.boolean("provide.transaction.metadata", false);
@@ -337,6 +362,7 @@ impl ConnectorConfig {
             snapshot_fetch_size,
             max_batch_size,
             max_queue_size,
+            max_queue_size_in_bytes,
             poll_interval_ms,
             heartbeat_interval_ms,
             provide_transaction_metadata,

@@ -24,6 +24,7 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("snapshot.fetch.size", ALL),
     ("max.batch.size", ALL),
     ("max.queue.size", ALL),
+    ("max.queue.size.in.bytes", ALL),
     ("poll.interval.ms", ALL),
     ("heartbeat.interval.ms", ALL),
     ("provide.transaction.metadata", ALL),

@@ -41,6 +41,10 @@ impl Source for MongoSource<'_> {
     type Position = MongoPosition;
     type Error = MongoError;
 
+    fn max_queue_bytes(&self) -> u64 {
+        self.config.max_queue_size_in_bytes
+    }
+
     fn session<'s>(
         &'s self,
         from: Option<MongoPosition>,

@@ -219,6 +219,14 @@ impl TableChunks for CollectionReader<'_> {
     type Key = Bson;
     type Error = MongoError;
 
+    fn chunk_rows(&self) -> usize {
+        self.chunk
+    }
+
+    fn set_chunk_rows(&mut self, rows: usize) {
+        self.chunk = rows;
+    }
+
     async fn chunk(
         &mut self,
         after: Option<&Bson>,

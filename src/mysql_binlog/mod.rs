@@ -77,6 +77,10 @@ impl Source for MySqlSource<'_> {
     type Position = MySqlPosition;
     type Error = MySqlError;
 
+    fn max_queue_bytes(&self) -> u64 {
+        self.config.max_queue_size_in_bytes
+    }
+
     fn session<'s>(
         &'s self,
         from: Option<MySqlPosition>,

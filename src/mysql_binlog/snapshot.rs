@@ -242,6 +242,14 @@ impl TableChunks for TableReader<'_> {
     type Key = Vec<My>;
     type Error = MySqlError;
 
+    fn chunk_rows(&self) -> usize {
+        self.chunk
+    }
+
+    fn set_chunk_rows(&mut self, rows: usize) {
+        self.chunk = rows;
+    }
+
     async fn chunk(&mut self, after: Option<&Vec<My>>) -> Result<(Vec<ReadRow>, bool), MySqlError> {
         self.read_chunk(after.map(Vec::as_slice)).await
     }

@@ -54,6 +54,10 @@ impl Source for PgSource<'_> {
     type Position = PgPosition;
     type Error = PgError;
 
+    fn max_queue_bytes(&self) -> u64 {
+        self.config.max_queue_size_in_bytes
+    }
+
     fn session<'s>(
         &'s self,
         from: Option<PgPosition>,

@@ -198,6 +198,14 @@ impl TableChunks for TableReader<'_> {
     type Key = Vec<String>;
     type Error = PgError;
 
+    fn chunk_rows(&self) -> usize {
+        self.chunk
+    }
+
+    fn set_chunk_rows(&mut self, rows: usize) {
+        self.chunk = rows;
+    }
+
     async fn chunk(
         &mut self,
         after: Option<&Vec<String>>,

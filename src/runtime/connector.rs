@@ -152,8 +152,7 @@ async fn run_once(
     };
     info!(position = ?resume, "starting from the committed position");
     // The queue bound, in batches, is the backpressure between reader and emitter.
-    let depth = (config.max_queue_size / config.max_batch_size).max(2) as usize;
-    let (tx, metered_rx) = mpsc::channel(depth);
+    let (tx, metered_rx) = mpsc::channel(config.queue_depth());
     // The meter holds one batch of its own, so its hand-off to the emitter is unbuffered.
     let (metered_tx, rx) = mpsc::channel(1);
     let (commit_tx, commit_rx) = watch::channel(resume.clone());

@@ -111,6 +111,10 @@ impl Source for &Fake {
     type Position = PgPosition;
     type Error = FakeError;
 
+    fn max_queue_bytes(&self) -> u64 {
+        0
+    }
+
     fn session<'a>(
         &'a self,
         from: Option<PgPosition>,

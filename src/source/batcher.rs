@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::bytes::event_bytes;
 use super::channel::{BatchSender, Closed};
 use super::in_flight::InFlight;
 use crate::config::ConnectorConfig;
@@ -24,6 +25,9 @@ pub struct Batcher<P> {
     point: Option<P>,
     linger: Duration,
     max_batch_size: u32,
+    /// The events' size ([`event_bytes`]) and the size that hands a batch over early (0: none).
+    bytes: u64,
+    max_batch_bytes: u64,
     transaction_metadata: bool,
     in_flight: InFlight,
 }
@@ -43,6 +47,8 @@ impl<P: Into<Position>> Batcher<P> {
             point: None,
             linger: Duration::from_millis(config.poll_interval_ms),
             max_batch_size: config.max_batch_size,
+            bytes: 0,
+            max_batch_bytes: config.max_batch_bytes(),
             transaction_metadata: config.provide_transaction_metadata,
             in_flight: InFlight::new(out, committed),
         }
@@ -108,10 +114,17 @@ impl<P: Into<Position>> Batcher<P> {
     /// Adds an event; `point` is the position after it. True when the batch is full: hand it
     /// over now (a transaction larger than a batch is split, its position inside it).
     pub fn push(&mut self, event: ChangeEvent, point: P) -> bool {
+        self.bytes += event_bytes(&event);
         self.events.push(event);
         self.linger_from_now();
         self.point = Some(point);
+        self.is_full()
+    }
+
+    /// `max.batch.size` events, or the batch's share of `max.queue.size.in.bytes`.
+    fn is_full(&self) -> bool {
         self.events.len() >= self.max_batch_size as usize
+            || (self.max_batch_bytes > 0 && self.bytes >= self.max_batch_bytes)
     }
 
     /// A transaction's end, `after` the position after it: adds its END marker (with metadata
@@ -139,9 +152,7 @@ impl<P: Into<Position>> Batcher<P> {
             return Err(after);
         }
         self.point = Some(after);
-        Ok(self
-            .in_flight
-            .handover_due(self.events.len(), self.max_batch_size))
+        Ok(self.is_full() || !self.in_flight.is_in_flight())
     }
 
     /// Makes `point` the position of what waits (progress with no events, so the committed
@@ -157,6 +168,7 @@ impl<P: Into<Position>> Batcher<P> {
         let Some(point) = self.point.take() else {
             return Ok(false);
         };
+        self.bytes = 0;
         let batch = ChangeBatch {
             events: std::mem::take(&mut self.events),
             markers: std::mem::take(&mut self.markers),
@@ -177,7 +189,7 @@ pub async fn sleep_until(deadline: Option<Instant>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::offsets::PgPosition;
 
@@ -198,7 +210,8 @@ mod tests {
         ConnectorConfig::from_map("c", &map).unwrap()
     }
 
-    fn event() -> ChangeEvent {
+    /// A one-column create event (other modules' tests build theirs from it).
+    pub(in crate::source) fn event() -> ChangeEvent {
         use crate::event::*;
         ChangeEvent {
             op: Op::Create,

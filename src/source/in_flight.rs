@@ -51,12 +51,6 @@ impl InFlight {
     pub fn is_in_flight(&self) -> bool {
         self.in_flight
     }
-
-    /// Whether to hand a batch of `len` events over at a transaction's end: when it is full,
-    /// or when the emitter has committed everything sent (is idle).
-    pub fn handover_due(&self, len: usize, max_batch_size: u32) -> bool {
-        !self.in_flight || len >= max_batch_size as usize
-    }
 }
 
 #[cfg(test)]
@@ -75,7 +69,7 @@ mod tests {
         let mut out = BatchSender::new(tx);
         let (commit_tx, committed) = watch::channel(None);
         let mut f = InFlight::new(&out, &committed);
-        assert!(!f.is_in_flight() && f.handover_due(1, 100));
+        assert!(!f.is_in_flight());
         out.send(ChangeBatch {
             events: vec![],
             markers: vec![],
@@ -85,7 +79,6 @@ mod tests {
         .unwrap();
         f.sent(&out);
         assert!(f.is_in_flight());
-        assert!(!f.handover_due(99, 100) && f.handover_due(100, 100));
         commit_tx.send_replace(Some(pg(10)));
         assert!(!f.on_committed(&committed) && f.is_in_flight());
         commit_tx.send_replace(Some(pg(20)));

@@ -10,6 +10,7 @@
 
 mod backoff;
 mod batcher;
+mod bytes;
 mod channel;
 mod error;
 mod in_flight;
@@ -19,6 +20,7 @@ mod snapshot;
 
 pub use backoff::backoff_delay;
 pub use batcher::{Batcher, sleep_until};
+pub use bytes::{batch_bytes, event_bytes};
 pub use channel::{BatchSender, Closed};
 pub use error::SourceError;
 pub use in_flight::InFlight;

@@ -32,6 +32,9 @@ pub trait Source: Sync {
     type Position: TryFrom<Position, Error = Position> + Send;
     type Error: SourceError;
 
+    /// `max.queue.size.in.bytes` of the connector (0: no byte bound).
+    fn max_queue_bytes(&self) -> u64;
+
     /// One connection's run, until an error or until the emitter side has gone. `committed`
     /// carries the positions the emitter commits: only those may be acknowledged to the
     /// server.
@@ -57,7 +60,7 @@ pub async fn run<S: Source>(
     committed: watch::Receiver<Option<Position>>,
     observer: &dyn ReaderObserver,
 ) -> Result<(), S::Error> {
-    let mut sender = BatchSender::new(out);
+    let mut sender = BatchSender::bounded(out, committed.clone(), source.max_queue_bytes());
     let mut attempt = 0u32;
     loop {
         let from = sender

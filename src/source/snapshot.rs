@@ -7,6 +7,7 @@
 
 use std::future::Future;
 
+use super::bytes::event_bytes;
 use super::channel::BatchSender;
 use super::error::SourceError;
 use crate::config::SnapshotMode;
@@ -28,6 +29,11 @@ pub trait TableChunks {
         &mut self,
         after: Option<&Self::Key>,
     ) -> impl Future<Output = Result<(Vec<(Self::Item, Option<Self::Key>)>, bool), Self::Error>> + Send;
+
+    /// Rows per chunk: the reader's `snapshot.fetch.size` until [`read_table`] sizes chunks
+    /// by bytes with [`TableChunks::set_chunk_rows`].
+    fn chunk_rows(&self) -> usize;
+    fn set_chunk_rows(&mut self, rows: usize);
 
     /// The snapshot read event of a row.
     fn event(&self, row: Self::Item, marker: SnapshotMarker) -> Result<ChangeEvent, Self::Error>;
@@ -99,7 +105,9 @@ pub async fn read_table<T: TableChunks>(
     let name = table.to_string();
     let mut last_key = resume_key;
     let mut first_in_table = last_key.is_none();
+    let mut sizing = ChunkSizing::new(reader.chunk_rows(), out.byte_limit());
     loop {
+        reader.set_chunk_rows(sizing.rows);
         let (rows, more) = reader.chunk(last_key.as_ref()).await?;
         if rows.is_empty() {
             break;
@@ -119,6 +127,7 @@ pub async fn read_table<T: TableChunks>(
             events.push(reader.event(row, marker)?);
             last_key = key;
         }
+        sizing.after_chunk(n, events.iter().map(event_bytes).sum());
         let progress = &mut *run.progress;
         progress.rows_done += n as u64;
         progress.current_table = Some(name.clone());
@@ -143,6 +152,45 @@ pub async fn read_table<T: TableChunks>(
         run.progress.completed_tables.push(name);
     }
     Ok(())
+}
+
+/// How many rows the next chunk asks for. Without a byte bound, always `snapshot.fetch.size`.
+/// With one, chunks start at one row and grow (at most 16-fold per chunk) towards the number
+/// of rows of the last chunk's average size that fit in a quarter of the bound, so a few
+/// chunks are in flight at once and a table of 50 MB rows is read a row or two at a time.
+/// A sudden jump in row size can still overshoot by the growth factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkSizing {
+    pub rows: usize,
+    cap: usize,
+    target_bytes: u64,
+}
+
+impl ChunkSizing {
+    const GROWTH: usize = 16;
+
+    pub fn new(fetch_size: usize, byte_limit: u64) -> Self {
+        let cap = fetch_size.max(1);
+        let target_bytes = byte_limit / 4;
+        let rows = if target_bytes == 0 { cap } else { 1 };
+        ChunkSizing {
+            rows,
+            cap,
+            target_bytes,
+        }
+    }
+
+    pub fn after_chunk(&mut self, rows: usize, bytes: u64) {
+        if self.target_bytes == 0 || rows == 0 {
+            return;
+        }
+        let per_row = (bytes / rows as u64).max(1);
+        let fit = usize::try_from(self.target_bytes / per_row).unwrap_or(usize::MAX);
+        self.rows = fit
+            .min(self.rows.saturating_mul(Self::GROWTH))
+            .min(self.cap)
+            .max(1);
+    }
 }
 
 /// Hands over the snapshot's end with the position streaming starts from, and no events:
@@ -174,6 +222,26 @@ pub fn needs_snapshot(mode: SnapshotMode, resume: Option<Option<&SnapshotProgres
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_grow_to_the_fetch_size_for_small_rows_and_stay_small_for_big_ones() {
+        assert_eq!(ChunkSizing::new(10_240, 0).rows, 10_240);
+        let mut small = ChunkSizing::new(10_240, 128 << 20);
+        let mut seen = vec![small.rows];
+        while small.rows < 10_240 {
+            small.after_chunk(small.rows, small.rows as u64 * 300);
+            seen.push(small.rows);
+        }
+        assert_eq!(seen, [1, 16, 256, 4096, 10_240]);
+        let mut big = ChunkSizing::new(10_240, 128 << 20);
+        big.after_chunk(1, 50 << 20);
+        assert_eq!(big.rows, 1, "a quarter of 128 MiB holds no 50 MB row");
+        let mut mid = ChunkSizing::new(10_240, 128 << 20);
+        mid.after_chunk(1, 2 << 20);
+        assert_eq!(mid.rows, 16);
+        mid.after_chunk(16, 32 << 20);
+        assert_eq!(mid.rows, 16, "32 MiB / 2 MiB rows");
+    }
 
     #[test]
     fn the_snapshot_decision_follows_the_mode_and_the_committed_state() {
