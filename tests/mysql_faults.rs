@@ -285,7 +285,11 @@ async fn another_replica_with_the_same_server_id_is_a_definite_error() {
     exec(&mut conn, "CREATE TABLE t (id INT PRIMARY KEY)").await;
     let running = Running::start(db.config(&[]), None);
     exec(&mut conn, "INSERT INTO t VALUES (1)").await;
-    running.wait_for_events("the stream", 1).await;
+    running.wait_for_events("the first row", 1).await;
+    // A streamed row: the connector's replica connection is registered.
+    exec(&mut conn, "INSERT INTO t VALUES (2)").await;
+    let events = running.wait_for_events("the stream", 2).await;
+    assert_eq!(events[1].op, Op::Create);
 
     let (file, pos): (String, u64) = conn
         .query_first("SHOW MASTER STATUS")

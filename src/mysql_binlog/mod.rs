@@ -8,7 +8,8 @@
 //! Files: `column` (kinds and Debezium's type mapping), `table_map` (columns from TABLE_MAP
 //! metadata), `value` (values → model), `mariadb` (MariaDB-only events from raw bytes),
 //! `schema` (schemas and versions), `setup` (connections, checks, information_schema),
-//! `snapshot`, `stream`, `error`.
+//! `image` (row images without every column), `statement` (DML logged as statements),
+//! `lock` (the snapshot's global read lock), `snapshot`, `stream`, `error`.
 
 mod column;
 mod error;

@@ -1,8 +1,9 @@
 //! DML in QUERY events. A session with `binlog_format=STATEMENT` (or MIXED, for statements
 //! it deems safe) logs its INSERT, UPDATE, DELETE and REPLACE as SQL text with no rows, so a
-//! row-based reader cannot deliver the change. Debezium's binlog reader skips such events
-//! (it only logs them); Siphon fails definitely when the statement's table is captured,
-//! naming it, since skipping loses the change for good. This reads which table the
+//! row-based reader cannot deliver the change. Debezium does not capture them (it needs
+//! `binlog_format=ROW`); Siphon fails definitely when the statement's table is captured,
+//! naming it, since passing over it would lose the change for good (an uncaptured table's
+//! statement is passed over, as its rows would be). This reads which table the
 //! statement writes, without a full SQL parser: the first target table of its syntax.
 
 /// The table a DML statement writes.
