@@ -29,7 +29,7 @@ pub use keys::is_secret_key;
 pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
 pub use problems::{ConfigErrors, ConfigProblem};
 pub use source_options::{
-    DatabaseConfig, MongoOptions, MySqlOptions, PostgresOptions, SourceOptions,
+    DatabaseConfig, MongoOptions, MySqlOptions, PostgresOptions, SnapshotLocking, SourceOptions,
 };
 
 /// Log output format.

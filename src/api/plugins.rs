@@ -162,7 +162,13 @@ fn docs(key: &str) -> Option<Doc> {
             "Snapshot",
             "STRING",
             "minimal",
-            "minimal, extended or none.",
+            "minimal (MySQL: global read lock while the binlog position is read; MariaDB: no lock), extended (the lock for the whole snapshot) or none.",
+        ),
+        "snapshot.lock.timeout.ms" => doc(
+            "Snapshot",
+            "LONG",
+            "10000",
+            "Longest wait for the snapshot's global read lock, which blocks writes while it waits (at least 1000; whole seconds).",
         ),
         "max.batch.size" => doc(
             "Events",

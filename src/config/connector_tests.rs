@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::SnapshotLocking;
 use crate::config::keys::{AVRO_CONVERTER, edit_distance, is_secret_key};
 use crate::event::TableId;
 
@@ -112,9 +113,27 @@ fn mysql_requires_server_id_in_range() {
         panic!("{:?}", c.source)
     };
     assert_eq!(my.server_id, 184054);
-    assert!(!my.snapshot_global_lock);
+    assert_eq!(my.snapshot_locking, SnapshotLocking::None);
+    assert_eq!(my.snapshot_lock_timeout, std::time::Duration::from_secs(10));
     assert_eq!(c.snapshot_mode, SnapshotMode::NoData);
     assert_eq!(my.database.port, 3306);
+    for (bad, why) in [("999", "out of range"), ("10s", "not a whole number")] {
+        m.insert("snapshot.lock.timeout.ms".into(), bad.into());
+        let e = errors("c", &m);
+        assert_eq!(e.keys(), ["snapshot.lock.timeout.ms"]);
+        assert!(e.to_string().contains(why), "{e}");
+    }
+    m.insert("snapshot.lock.timeout.ms".into(), "2500".into());
+    m.insert("snapshot.locking.mode".into(), "extended".into());
+    let c = ConnectorConfig::from_map("c", &m).unwrap();
+    let SourceOptions::MySql(my) = &c.source else {
+        panic!("{:?}", c.source)
+    };
+    assert_eq!(
+        my.snapshot_lock_timeout,
+        std::time::Duration::from_millis(2500)
+    );
+    assert_eq!(my.snapshot_locking, SnapshotLocking::Extended);
 }
 
 #[test]

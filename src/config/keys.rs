@@ -53,6 +53,7 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("database.exclude.list", NOT_PG),
     ("database.server.id", MY),
     ("snapshot.locking.mode", MY),
+    ("snapshot.lock.timeout.ms", MY),
     ("include.query", MY),
     ("bigint.unsigned.handling.mode", MY),
     ("mongodb.connection.string", MONGO),

@@ -35,11 +35,28 @@ pub struct MySqlOptions {
     /// MySQL connectors read every database the filters allow.
     pub database: DatabaseConfig,
     pub server_id: u32,
-    /// `false` for `snapshot.locking.mode=none`: no global read lock.
-    pub snapshot_global_lock: bool,
+    /// `snapshot.locking.mode`: when the snapshot takes `FLUSH TABLES WITH READ LOCK`.
+    pub snapshot_locking: SnapshotLocking,
+    /// `snapshot.lock.timeout.ms`: the longest the snapshot waits for the global read lock,
+    /// which blocks every write while it waits (the server's `lock_wait_timeout`, whole
+    /// seconds, so rounded up).
+    pub snapshot_lock_timeout: std::time::Duration,
     pub include_query: bool,
     /// `true` for `bigint.unsigned.handling.mode=precise`.
     pub bigint_unsigned_precise: bool,
+}
+
+/// Debezium's `snapshot.locking.mode` for MySQL and MariaDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotLocking {
+    /// The global read lock only while the binlog position is read and the snapshot
+    /// transaction starts; MariaDB, which reports its snapshot's position, takes none.
+    Minimal,
+    /// The global read lock for the whole snapshot (writes wait until it ends), on MariaDB too.
+    Extended,
+    /// No lock (on MySQL, writes in the instant between reading the position and starting the
+    /// snapshot may be delivered twice).
+    None,
 }
 
 /// The options of the connector's kind of source.
@@ -174,11 +191,22 @@ fn mysql(r: &mut Reader<'_>, database: DatabaseConfig) -> MySqlOptions {
     MySqlOptions {
         database,
         server_id,
-        snapshot_global_lock: r.choice(
+        snapshot_locking: r.choice(
             "snapshot.locking.mode",
-            &[("minimal", true), ("extended", true), ("none", false)],
-            true,
+            &[
+                ("minimal", SnapshotLocking::Minimal),
+                ("extended", SnapshotLocking::Extended),
+                ("none", SnapshotLocking::None),
+            ],
+            SnapshotLocking::Minimal,
         ),
+        // Debezium's default, 10 s; at least the server's smallest lock_wait_timeout, 1 s.
+        snapshot_lock_timeout: std::time::Duration::from_millis(r.number(
+            "snapshot.lock.timeout.ms",
+            10_000u64,
+            1_000,
+            31_536_000_000,
+        )),
         include_query: r.boolean("include.query", false),
         bigint_unsigned_precise: r.choice(
             "bigint.unsigned.handling.mode",

@@ -8,14 +8,18 @@
 //! Files: `column` (kinds and Debezium's type mapping), `table_map` (columns from TABLE_MAP
 //! metadata), `value` (values → model), `mariadb` (MariaDB-only events from raw bytes),
 //! `schema` (schemas and versions), `setup` (connections, checks, information_schema),
-//! `snapshot`, `stream`, `error`.
+//! `image` (row images without every column), `statement` (DML logged as statements),
+//! `lock` (the snapshot's global read lock), `snapshot`, `stream`, `error`.
 
 mod column;
 mod error;
+mod image;
+mod lock;
 mod mariadb;
 mod schema;
 mod setup;
 mod snapshot;
+mod statement;
 mod stream;
 mod table_map;
 mod value;
@@ -111,20 +115,29 @@ async fn run(
 
     if let Some(p) = &resume {
         let files = setup::binlog_files(&mut conn).await?;
-        if !files.contains(&p.file) {
+        let at = format!("{}:{}", p.file, p.pos);
+        let problem = match files.iter().find(|(name, _)| *name == p.file) {
+            None => Some(MySqlError::BinlogPurged(at)),
+            // A file shorter than the committed position lost its end (or is another
+            // server's): streaming from there would miss or misread events.
+            Some((_, size)) if p.pos > *size => Some(MySqlError::BinlogTailLost(format!(
+                "{at}, but the file has {size} bytes"
+            ))),
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
             if config.snapshot_mode == SnapshotMode::WhenNeeded {
-                warn!(file = %p.file, "the committed binlog file is purged; taking a new snapshot");
+                warn!(error = %problem, "taking a new snapshot (snapshot.mode=when_needed)");
                 resume = None;
             } else {
-                return Err(MySqlError::BinlogPurged(format!("{}:{}", p.file, p.pos)));
+                return Err(problem);
             }
         }
     }
 
     if needs_snapshot(config.snapshot_mode, resume.as_ref()) {
         let mut snap = setup::connect(db).await?;
-        let (file, pos, gtids) =
-            snapshot::begin(&mut snap, &server, my.snapshot_global_lock).await?;
+        let ((file, pos, gtids), locked) = snapshot::begin(&mut snap, &server, my).await?;
         observer.started();
         let (point, progress) = match resume.take() {
             // Resuming an interrupted snapshot: streaming still starts from the first one's
@@ -143,7 +156,10 @@ async fn run(
         };
         let tables = setup::captured_tables(&mut conn, &config.filters).await?;
         info!(tables = tables.len(), file = %point.file, pos = point.pos, "snapshot");
-        let done = snapshot::run(&mut snap, source, &server, &tables, progress, point, out).await?;
+        let done = snapshot::run(
+            &mut snap, source, &server, &tables, progress, point, locked, out,
+        )
+        .await?;
         info!("snapshot done");
         resume = Some(done);
         if config.snapshot_mode == SnapshotMode::InitialOnly {
@@ -155,9 +171,13 @@ async fn run(
         None if config.snapshot_mode == SnapshotMode::Never => {
             // Debezium's `never`: the whole binlog the server still has.
             let files = setup::binlog_files(&mut conn).await?;
-            let first = files.into_iter().next().ok_or_else(|| {
-                MySqlError::Settings(vec!["the server has no binlog files".into()])
-            })?;
+            let first = files
+                .into_iter()
+                .next()
+                .map(|(name, _)| name)
+                .ok_or_else(|| {
+                    MySqlError::Settings(vec!["the server has no binlog files".into()])
+                })?;
             position_at(&server, first, 4, None)?
         }
         None => {
@@ -224,7 +244,7 @@ async fn open_stream(
     }
     conn.get_binlog_stream(request)
         .await
-        .map_err(|e| MySqlError::from_stream(e, &described))
+        .map_err(|e| MySqlError::from_stream(e, &described, server_id))
 }
 
 #[cfg(test)]

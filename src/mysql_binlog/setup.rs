@@ -145,15 +145,15 @@ pub async fn gtid_pos(conn: &mut Conn, file: &str, pos: u64) -> Result<Option<St
         .map_err(q("BINLOG_GTID_POS"))
 }
 
-/// The binlog files the server still has, oldest first.
-pub async fn binlog_files(conn: &mut Conn) -> Result<Vec<String>, MySqlError> {
+/// The binlog files the server still has, oldest first, with their sizes in bytes.
+pub async fn binlog_files(conn: &mut Conn) -> Result<Vec<(String, u64)>, MySqlError> {
     let rows: Vec<Row> = conn
         .query("SHOW BINARY LOGS")
         .await
         .map_err(q("SHOW BINARY LOGS"))?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| r.get::<String, _>(0))
+        .filter_map(|r| Some((r.get::<String, _>(0)?, r.get::<u64, _>(1)?)))
         .collect())
 }
 

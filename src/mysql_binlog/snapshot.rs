@@ -12,9 +12,11 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use super::error::MySqlError;
+use super::lock;
 use super::schema::TableState;
 use super::setup::{self, ServerInfo, quote_ident};
 use super::value::{Origin, convert};
+use crate::config::{MySqlOptions, SnapshotLocking};
 use crate::event::{ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableId};
 use crate::offsets::{MySqlPosition, Position, SnapshotProgress};
 use crate::source::{
@@ -41,25 +43,26 @@ fn q(context: &'static str) -> impl FnOnce(mysql_async::Error) -> MySqlError {
     move |source| MySqlError::Query { context, source }
 }
 
-/// Opens the snapshot transaction on `conn` and returns the binlog position it matches.
+/// Opens the snapshot transaction on `conn` and returns the binlog position it matches, and
+/// whether the global read lock is still held (`extended`: [`run`] releases it).
 pub async fn begin(
     conn: &mut Conn,
     server: &ServerInfo,
-    global_lock: bool,
-) -> Result<(String, u64, Option<String>), MySqlError> {
-    if global_lock {
-        conn.query_drop("FLUSH TABLES WITH READ LOCK")
-            .await
-            .map_err(q("FLUSH TABLES WITH READ LOCK"))?;
+    options: &MySqlOptions,
+) -> Result<((String, u64, Option<String>), bool), MySqlError> {
+    let lock = lock::takes_lock(options.snapshot_locking, server);
+    if lock {
+        lock::acquire(conn, options.snapshot_lock_timeout).await?;
     }
-    let result = begin_locked(conn, server, global_lock).await;
-    if global_lock {
+    let result = begin_locked(conn, server, lock).await;
+    let extended = options.snapshot_locking == SnapshotLocking::Extended;
+    if lock && (!extended || result.is_err()) {
         // Released as soon as the position and the snapshot are both taken.
         conn.query_drop("UNLOCK TABLES")
             .await
             .map_err(q("UNLOCK TABLES"))?;
     }
-    result
+    Ok((result?, lock && extended))
 }
 
 async fn begin_locked(
@@ -98,6 +101,7 @@ async fn begin_locked(
     }
     let end = setup::binlog_end(conn, server).await?;
     if !global_lock {
+        // Only `none` reaches here on MySQL.
         warn!(
             "snapshot.locking.mode=none on MySQL: writes between reading the binlog position and starting the snapshot may be delivered twice"
         );
@@ -109,7 +113,9 @@ async fn begin_locked(
 }
 
 /// Reads `tables` and sends their rows; returns the position after the snapshot.
-/// `point` is where streaming continues (the snapshot stands for everything before it).
+/// `point` is where streaming continues (the snapshot stands for everything before it);
+/// `locked`: the global read lock is held until the tables are read.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     conn: &mut Conn,
     source: super::MySqlSource<'_>,
@@ -117,6 +123,7 @@ pub async fn run(
     tables: &[TableId],
     resume: Option<SnapshotProgress>,
     point: MySqlPosition,
+    locked: bool,
     out: &mut BatchSender,
 ) -> Result<MySqlPosition, MySqlError> {
     let config = source.config;
@@ -181,6 +188,11 @@ pub async fn run(
             out,
         )
         .await?;
+    }
+    if locked {
+        conn.query_drop("UNLOCK TABLES")
+            .await
+            .map_err(q("UNLOCK TABLES"))?;
     }
     conn.query_drop("COMMIT")
         .await

@@ -14,9 +14,11 @@ use tokio::sync::watch;
 use tracing::{debug, info};
 
 use super::error::MySqlError;
+use super::image::{Absent, Image, absent, by_column, is_blob};
 use super::mariadb;
 use super::schema::{TableState, with_hints};
 use super::setup::{self, InfoTable, ServerInfo};
+use super::statement::{self, Target};
 use super::table_map::columns_of;
 use super::value::from_binlog;
 use crate::config::{ConnectorConfig, MySqlOptions};
@@ -83,6 +85,32 @@ impl OpenTx {
 struct Mapped {
     tme: TableMapEvent<'static>,
     state: Option<Arc<TableState>>,
+}
+
+/// DML logged as a statement: a definite error when it writes a captured table (or one that
+/// cannot be told), else nothing to deliver.
+fn statement_dml(
+    filters: &crate::config::Filters,
+    default_db: &str,
+    sql: &str,
+    target: Target,
+    at: String,
+) -> Result<(), MySqlError> {
+    let table = match target {
+        Target::Table { database, table } => {
+            let id = TableId::new(database.unwrap_or_else(|| default_db.to_owned()), table);
+            if !setup::is_captured(filters, &id) {
+                return Ok(());
+            }
+            format!("`{id}`")
+        }
+        Target::Unknown => format!("a table of database `{default_db}`"),
+    };
+    Err(MySqlError::StatementDml {
+        table,
+        at,
+        statement: statement::excerpt(sql),
+    })
 }
 
 pub struct Streamer<'a> {
@@ -155,7 +183,9 @@ impl<'a> Streamer<'a> {
                 event = stream.next() => {
                     match event {
                         Some(Ok(event)) => self.on_event(event).await?,
-                        Some(Err(e)) => return Err(MySqlError::from_stream(e, &self.file)),
+                        Some(Err(e)) => {
+                            return Err(MySqlError::from_stream(e, &self.file, self.options.server_id));
+                        }
                         None => return Err(MySqlError::Stream(mysql_async::Error::Driver(
                             mysql_async::DriverError::ConnectionClosed,
                         ))),
@@ -264,13 +294,30 @@ impl<'a> Streamer<'a> {
                 } else if word == "COMMIT" || word == "ROLLBACK" {
                     self.commit(end_pos).await?;
                 } else {
-                    self.on_ddl(&q.schema(), &query);
+                    match statement::dml_target(&query) {
+                        Some(target) => {
+                            statement_dml(&self.config.filters, &q.schema(), &query, target, at())?
+                        }
+                        None => self.on_ddl(&q.schema(), &query),
+                    }
                     if self.tx.is_none() {
                         self.begin(start_pos, header.timestamp(), None, false);
                     }
                     if self.tx.as_ref().is_some_and(|t| !t.begun) {
                         self.commit(end_pos).await?;
                     }
+                }
+            }
+            // LOAD DATA logged as a statement (its rows are in a file the event refers to).
+            EventData::ExecuteLoadQueryEvent(q) => {
+                let query = q.query();
+                let target = statement::dml_target(&query).unwrap_or(Target::Unknown);
+                statement_dml(&self.config.filters, &q.schema(), &query, target, at())?;
+                if self.tx.is_none() {
+                    self.begin(start_pos, header.timestamp(), None, false);
+                }
+                if self.tx.as_ref().is_some_and(|t| !t.begun) {
+                    self.commit(end_pos).await?;
                 }
             }
             EventData::XidEvent(_) => self.commit(end_pos).await?,
@@ -418,6 +465,25 @@ impl<'a> Streamer<'a> {
             return Ok(());
         };
         let decoded: Vec<_> = rows.rows(&mapped.tme).collect();
+        // Which columns each image carries (all of them under binlog_row_image=FULL).
+        let before_bits: Vec<bool> = rows
+            .columns_before_image()
+            .map(|b| b.iter().map(|x| *x).collect())
+            .unwrap_or_default();
+        let after_bits: Vec<bool> = rows
+            .columns_after_image()
+            .map(|b| b.iter().map(|x| *x).collect())
+            .unwrap_or_default();
+        let blobs: Vec<bool> = (0..state.columns.len())
+            .map(|i| {
+                mapped
+                    .tme
+                    .get_column_type(i)
+                    .ok()
+                    .flatten()
+                    .is_some_and(is_blob)
+            })
+            .collect();
         for (r, row) in decoded.into_iter().enumerate() {
             let (before, after) = row.map_err(|e| MySqlError::Decode {
                 at: at.clone(),
@@ -430,25 +496,58 @@ impl<'a> Streamer<'a> {
             {
                 continue;
             }
-            let convert = |row: Option<mysql_async::binlog::row::BinlogRow>| -> Result<Option<Row>, MySqlError> {
+            let convert = |row: Option<mysql_async::binlog::row::BinlogRow>,
+                           image: Image|
+             -> Result<Option<Row>, MySqlError> {
                 let Some(row) = row else { return Ok(None) };
+                let bits = match image {
+                    Image::Before => &before_bits,
+                    Image::After => &after_bits,
+                };
+                let placed =
+                    by_column(row.unwrap(), bits, state.columns.len()).map_err(|reason| {
+                        MySqlError::Decode {
+                            at: at.clone(),
+                            reason: format!("`{table_name}`: {reason}"),
+                        }
+                    })?;
                 let mut values = Vec::with_capacity(state.columns.len());
-                for (v, col) in row.unwrap().into_iter().zip(&state.columns) {
-                    values.push(from_binlog(v, col, precise).map_err(|source| MySqlError::Value {
-                        table: table_name.clone(),
-                        column: col.name.clone(),
-                        source,
-                    })?);
+                let mut missing = Vec::new();
+                for (i, (v, col)) in placed.into_iter().zip(&state.columns).enumerate() {
+                    values.push(match v {
+                        Some(v) => {
+                            from_binlog(v, col, precise).map_err(|source| MySqlError::Value {
+                                table: table_name.clone(),
+                                column: col.name.clone(),
+                                source,
+                            })?
+                        }
+                        None => match absent(image, blobs.get(i).copied().unwrap_or(false)) {
+                            Absent::Unavailable => Value::Unavailable,
+                            Absent::Null => Value::Null,
+                            Absent::Missing => {
+                                missing.push(format!("`{}`", col.name));
+                                Value::Null
+                            }
+                        },
+                    });
                 }
-                if values.len() < state.columns.len() {
-                    values.resize(state.columns.len(), Value::Unavailable);
+                if !missing.is_empty() {
+                    return Err(MySqlError::IncompleteRowImage {
+                        table: table_name.clone(),
+                        at: at.clone(),
+                        columns: missing.join(", "),
+                    });
                 }
                 Ok(Some(state.project(values)))
             };
             let (before, after) = match op {
-                Op::Create => (None, convert(after)?),
-                Op::Update => (convert(before)?, convert(after)?),
-                _ => (convert(before)?, None),
+                Op::Create => (None, convert(after, Image::After)?),
+                Op::Update => (
+                    convert(before, Image::Before)?,
+                    convert(after, Image::After)?,
+                ),
+                _ => (convert(before, Image::Before)?, None),
             };
             let metadata =
                 self.batcher
