@@ -602,7 +602,11 @@ async fn snapshot_interrupted_by_a_restart_resumes_from_the_last_chunk() {
          CREATE TABLE nokey (n INT); INSERT INTO nokey SELECT seq FROM seq_1_to_250;",
     )
     .await;
-    let config = db.config(&[("snapshot.fetch.size", "100")]);
+    // Chunks of exactly the fetch size (no byte bound, which would start them small).
+    let config = db.config(&[
+        ("snapshot.fetch.size", "100"),
+        ("max.queue.size.in.bytes", "0"),
+    ]);
     let events = Arc::new(Mutex::new(Vec::new()));
     // The stand-in emitter takes 6 chunks, then stalls: the reader waits mid-snapshot.
     let first = Running::start_limited(config.clone(), None, events.clone(), 6);

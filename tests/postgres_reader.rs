@@ -71,7 +71,11 @@ async fn snapshot_then_stream_has_no_gap_and_no_duplicate() {
     // changes are made; then it is released.
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let running = Running::start_limited(
-        db.config(&[("snapshot.fetch.size", "500")]),
+        // Chunks of exactly the fetch size (no byte bound, which would start them small).
+        db.config(&[
+            ("snapshot.fetch.size", "500"),
+            ("max.queue.size.in.bytes", "0"),
+        ]),
         None,
         events,
         3,

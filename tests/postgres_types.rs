@@ -270,7 +270,11 @@ async fn snapshot_interrupted_by_a_restart_resumes_from_the_last_chunk() {
         )
         .await
         .unwrap();
-    let config = db.config(&[("snapshot.fetch.size", "100")]);
+    // Chunks of exactly the fetch size (no byte bound, which would start them small).
+    let config = db.config(&[
+        ("snapshot.fetch.size", "100"),
+        ("max.queue.size.in.bytes", "0"),
+    ]);
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     // The stand-in emitter takes 6 chunks, then stalls: the reader waits mid-snapshot.
     let first = Running::start_limited(config.clone(), None, events.clone(), 6);
@@ -328,7 +332,11 @@ async fn table_without_primary_key_is_snapshotted_in_chunks() {
     // pages through a cursor rather than reading the table at once.
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let running = Running::start_limited(
-        db.config(&[("snapshot.fetch.size", "1000")]),
+        // Chunks of exactly the fetch size (no byte bound, which would start them small).
+        db.config(&[
+            ("snapshot.fetch.size", "1000"),
+            ("max.queue.size.in.bytes", "0"),
+        ]),
         None,
         events.clone(),
         2,

@@ -13,7 +13,7 @@ use super::kafka::OutRecord;
 use super::records::Planned;
 use super::registry::{Registry, RegistryError};
 use crate::config::{ConnectorConfig, DecimalHandlingMode, SourceOptions, TimePrecisionMode};
-use crate::event::{TableId, TableSchema};
+use crate::event::{ChangeEvent, TableId, TableSchema};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EncoderError {
@@ -25,6 +25,21 @@ pub enum EncoderError {
     Encode(#[from] EncodeError),
     #[error("Avro serialization of {topic}: {message}")]
     Avro { topic: String, message: String },
+    /// A record over the producer's `message.max.bytes`: no retry can send it.
+    #[error(
+        "the change of `{table}` with key {key} is a Kafka record of {bytes} bytes for topic \
+         `{topic}`, over the producer's message.max.bytes ({limit}): raise the broker's \
+         message.max.bytes (or the topic's max.message.bytes) and the producer's \
+         message.max.bytes (service.kafka.producer), or leave the large column out with \
+         column.exclude.list; the change waits in the source's log until then"
+    )]
+    TooLarge {
+        table: String,
+        key: String,
+        topic: String,
+        bytes: usize,
+        limit: usize,
+    },
 }
 
 impl EncoderError {
@@ -72,6 +87,8 @@ pub struct Encoder {
     meta: ConnectorMeta,
     prefix: String,
     tables: HashMap<(TableId, u32), Arc<Entry>>,
+    /// The producer's `message.max.bytes` (0: not checked here).
+    max_record_bytes: usize,
 }
 
 fn writer_err(topic: &str) -> impl Fn(super::avro_write::WriteError) -> EncoderError + '_ {
@@ -93,7 +110,15 @@ impl Encoder {
             },
             prefix: config.topic_prefix.clone(),
             tables: HashMap::new(),
+            max_record_bytes: 0,
         }
+    }
+
+    /// Refuses records over `bytes` (the producer's `message.max.bytes`) as they are encoded,
+    /// naming their table and key, which the producer's own refusal cannot.
+    pub fn with_record_limit(mut self, bytes: usize) -> Self {
+        self.max_record_bytes = bytes;
+        self
     }
 
     /// The topic of a table.
@@ -167,7 +192,16 @@ impl Encoder {
         if parts == 1 {
             return work
                 .iter()
-                .map(|(entry, p)| encode_one(entry, p, &self.meta, &self.opts, now_us))
+                .map(|(entry, p)| {
+                    encode_one(
+                        entry,
+                        p,
+                        &self.meta,
+                        &self.opts,
+                        now_us,
+                        self.max_record_bytes,
+                    )
+                })
                 .collect();
         }
         let per_part = work.len().div_ceil(parts);
@@ -176,10 +210,10 @@ impl Encoder {
         while !rest.is_empty() {
             let tail = rest.split_off(per_part.min(rest.len()));
             let part = std::mem::replace(&mut rest, tail);
-            let (meta, opts) = (self.meta.clone(), self.opts);
+            let (meta, opts, limit) = (self.meta.clone(), self.opts, self.max_record_bytes);
             handles.push(tokio::task::spawn_blocking(move || {
                 part.iter()
-                    .map(|(entry, p)| encode_one(entry, p, &meta, &opts, now_us))
+                    .map(|(entry, p)| encode_one(entry, p, &meta, &opts, now_us, limit))
                     .collect::<Result<Vec<_>, _>>()
             }));
         }
@@ -205,6 +239,7 @@ fn encode_one(
     meta: &ConnectorMeta,
     opts: &AvroOptions,
     now_us: i64,
+    limit: usize,
 ) -> Result<OutRecord, EncoderError> {
     let (event, tombstone) = match planned {
         Planned::Event(e) => (e, false),
@@ -225,10 +260,52 @@ fn encode_one(
         write_envelope(event, meta, now_us, opts, &entry.schemas, writer, &mut out)?;
         Some(out)
     };
+    let bytes = key.as_ref().map_or(0, Vec::len) + value.as_ref().map_or(0, Vec::len);
+    if limit > 0 && bytes > limit {
+        return Err(EncoderError::TooLarge {
+            table: event.table.id.to_string(),
+            key: describe_key(event),
+            topic: entry.topic.clone(),
+            bytes,
+            limit,
+        });
+    }
     Ok(OutRecord {
         topic: entry.topic.clone(),
         key,
         value,
         headers: Vec::new(),
     })
+}
+
+/// An event's key for a message: `{id=2, region="eu"}`, a document's `_id`, or `(none)`.
+fn describe_key(event: &ChangeEvent) -> String {
+    use crate::event::Value;
+    if let Some(doc) = &event.document {
+        return doc.id_json.chars().take(80).collect();
+    }
+    let Some(key) = event.key() else {
+        return "(none: the table has no primary key)".to_owned();
+    };
+    let parts: Vec<String> = event
+        .table
+        .primary_key
+        .iter()
+        .zip(&key.0)
+        .map(|(&i, v)| {
+            let name = event.table.columns.get(i).map_or("?", |c| c.name.as_str());
+            let shown = match v {
+                Value::Int16(n) => n.to_string(),
+                Value::Int32(n) => n.to_string(),
+                Value::Int64(n) => n.to_string(),
+                Value::Text(t) | Value::Enum(t) => {
+                    format!("{:?}", t.chars().take(48).collect::<String>())
+                }
+                Value::Uuid(u) => u.to_string(),
+                other => format!("{other:?}").chars().take(48).collect(),
+            };
+            format!("{name}={shown}")
+        })
+        .collect();
+    format!("{{{}}}", parts.join(", "))
 }

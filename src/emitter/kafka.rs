@@ -124,6 +124,9 @@ fn poison(record: &OutRecord, e: KafkaError) -> Result<KafkaSinkError, KafkaErro
     })
 }
 
+/// librdkafka's default `message.max.bytes`.
+const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
+
 /// librdkafka's default `transaction.timeout.ms`.
 const DEFAULT_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -195,6 +198,8 @@ pub struct KafkaSink {
     known_topics: HashSet<String>,
     partitions: i32,
     replication: i32,
+    /// The producer's `message.max.bytes`.
+    max_message_bytes: usize,
 }
 
 impl KafkaSink {
@@ -221,6 +226,10 @@ impl KafkaSink {
             .get("transaction.timeout.ms")
             .and_then(|v| v.parse().ok())
             .map_or(DEFAULT_TRANSACTION_TIMEOUT, Duration::from_millis);
+        let max_message_bytes = extra
+            .get("message.max.bytes")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_MESSAGE_MAX_BYTES);
         let producer: FutureProducer = cfg
             .create()
             .map_err(|e| classify(&id, "producer set-up", e))?;
@@ -240,6 +249,7 @@ impl KafkaSink {
             producer,
             admin,
             transaction_timeout,
+            max_message_bytes,
             transactional_id: id,
             known_topics: HashSet::new(),
             partitions,
@@ -249,6 +259,11 @@ impl KafkaSink {
 
     /// Creates topics not seen yet (an existing topic is fine). `compact` topics get
     /// `cleanup.policy=compact`.
+    /// The producer's `message.max.bytes`: a bigger record is refused.
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
     pub async fn ensure_topics(&mut self, topics: &[(String, bool)]) -> Result<(), KafkaSinkError> {
         let missing: Vec<&(String, bool)> = topics
             .iter()

@@ -19,5 +19,6 @@ pub mod records;
 pub mod registry;
 pub mod txmeta;
 
+pub use encoder::EncoderError;
 pub use owner::{OWNER_HEADER, current_owner, hostname, instance_id, offsets_of};
 pub use pipeline::{EmitError, KafkaEmitter, run_embedded};

@@ -185,7 +185,8 @@ impl KafkaEmitter {
         rx: mpsc::Receiver<ChangeBatch>,
         committed: watch::Sender<Option<Position>>,
     ) -> Result<(), EmitError> {
-        let encoder = Encoder::new(config, Arc::clone(&self.registry));
+        let encoder = Encoder::new(config, Arc::clone(&self.registry))
+            .with_record_limit(self.sink.max_message_bytes());
         // One job in flight between the stages: the encoder runs at most one batch ahead. The
         // producing stage is a task of its own so that it runs while the encoder computes (on
         // the other core), not only when the encoder awaits.

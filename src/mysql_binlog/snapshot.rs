@@ -258,7 +258,8 @@ impl TableChunks for TableReader<'_> {
         self.chunk
     }
 
-    fn set_chunk_rows(&mut self, rows: usize) {
+    // A chunk is read whole: the byte limit is for readers that stream a chunk's rows.
+    fn set_chunk_limits(&mut self, rows: usize, _bytes: u64) {
         self.chunk = rows;
     }
 

@@ -38,6 +38,9 @@ use crate::source::{BatchSender, ReaderObserver, Source};
 const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres \
      -c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C";
 
+/// Replication messages (one per row change) buffered ahead of the reader.
+const REPLICATION_READ_AHEAD: usize = 32;
+
 /// Whether to snapshot before streaming, given the mode and the committed position.
 fn needs_snapshot(mode: SnapshotMode, resume: Option<&PgPosition>) -> bool {
     crate::source::needs_snapshot(mode, resume.map(|p| p.snapshot.as_ref()))
@@ -158,7 +161,11 @@ async fn run(
     // `resume` can be handed over but not committed (a reconnect): report only what the
     // emitter committed as flushed, or the server would never resend the rest.
     .with_ack_lsn(Lsn(committed_commit_lsn(&committed)))
-    .with_status_interval(std::time::Duration::from_secs(1));
+    .with_status_interval(std::time::Duration::from_secs(1))
+    // Messages read ahead of the reader. The crate's default (8192) could hold gigabytes of
+    // big rows while the reader waits on max.queue.size.in.bytes; a few dozen keep the
+    // socket busy without that.
+    .with_buffer_size(REPLICATION_READ_AHEAD);
 
     let snapshot_needed = needs_snapshot(config.snapshot_mode, resume.as_ref());
     // A new slot is created on a gated replication session, which keeps the exported

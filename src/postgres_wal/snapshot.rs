@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use futures::StreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage};
 use tracing::info;
 
@@ -125,6 +126,7 @@ pub async fn run(
             catalog: &catalog,
             state: &state,
             chunk: config.snapshot_fetch_size as usize,
+            chunk_bytes: 0,
             cursor_open: std::sync::atomic::AtomicBool::new(false),
             db,
             ts_us,
@@ -185,6 +187,8 @@ struct TableReader<'a> {
     catalog: &'a CatalogTable,
     state: &'a TableState,
     chunk: usize,
+    /// A keyed chunk ends once its rows' text holds this many bytes (0: never early).
+    chunk_bytes: u64,
     /// Tables without a primary key are read through a cursor, opened on the first chunk.
     cursor_open: std::sync::atomic::AtomicBool,
     db: &'a str,
@@ -202,8 +206,9 @@ impl TableChunks for TableReader<'_> {
         self.chunk
     }
 
-    fn set_chunk_rows(&mut self, rows: usize) {
+    fn set_chunk_limits(&mut self, rows: usize, bytes: u64) {
         self.chunk = rows;
+        self.chunk_bytes = bytes;
     }
 
     async fn chunk(
@@ -293,26 +298,40 @@ impl TableReader<'_> {
                 self.chunk + 1
             ));
         }
-        let messages = self
+        // Streamed, so a keyed chunk of big rows can end at its byte limit (the rest of the
+        // answer is read and dropped by the connection), with one row of look-ahead to tell
+        // whether more follow.
+        let stream = self
             .client
-            .simple_query(&sql)
+            .simple_query_raw(&sql)
             .await
             .map_err(q("snapshot read"))?;
+        futures::pin_mut!(stream);
         let mut rows = Vec::new();
-        for m in messages {
-            let SimpleQueryMessage::Row(r) = m else {
+        let mut bytes = 0u64;
+        let mut ended_early = None;
+        while let Some(message) = stream.next().await {
+            let SimpleQueryMessage::Row(r) = message.map_err(q("snapshot read"))? else {
                 continue;
             };
+            if ended_early.is_some() {
+                // The look-ahead: more rows follow the early end.
+                ended_early = Some(true);
+                break;
+            }
             let mut values = Vec::with_capacity(columns.len());
             // The selected columns are the schema's, in schema order.
             for (i, (name, ty)) in columns.iter().zip(&self.state.types).enumerate() {
                 let value = match r.get(i) {
                     None => Value::Null,
-                    Some(text) => parse_text(ty, text).map_err(|source| PgError::Value {
-                        table: self.state.schema.id.to_string(),
-                        column: (*name).to_owned(),
-                        source,
-                    })?,
+                    Some(text) => {
+                        bytes += text.len() as u64;
+                        parse_text(ty, text).map_err(|source| PgError::Value {
+                            table: self.state.schema.id.to_string(),
+                            column: (*name).to_owned(),
+                            source,
+                        })?
+                    }
                 };
                 values.push(value);
             }
@@ -322,6 +341,16 @@ impl TableReader<'_> {
                     .collect()
             });
             rows.push((Row(values), key_text));
+            if !key.is_empty()
+                && self.chunk_bytes > 0
+                && bytes >= self.chunk_bytes
+                && rows.len() < self.chunk
+            {
+                ended_early = Some(false);
+            }
+        }
+        if let Some(more) = ended_early {
+            return Ok((rows, more));
         }
         let more = rows.len() > self.chunk;
         rows.truncate(self.chunk);

@@ -62,6 +62,14 @@ impl TaskError {
                  deployment its own service.group_id; if that instance is gone, restart this \
                  connector (POST /connectors/{name}/restart) to take it back"
             }
+            TaskError::Emit(
+                EmitError::Kafka(KafkaSinkError::Poison { .. })
+                | EmitError::Encoder(crate::emitter::EncoderError::TooLarge { .. }),
+            ) => {
+                "no retry can deliver this record: fix it as the message says, then restart the \
+                 connector (POST /connectors/{name}/restart); nothing after it was committed, \
+                 so nothing is lost"
+            }
             TaskError::Emit(_) => {
                 "check the broker, the schema registry and the connector's topics"
             }

@@ -31,9 +31,11 @@ pub trait TableChunks {
     ) -> impl Future<Output = Result<(Vec<(Self::Item, Option<Self::Key>)>, bool), Self::Error>> + Send;
 
     /// Rows per chunk: the reader's `snapshot.fetch.size` until [`read_table`] sizes chunks
-    /// by bytes with [`TableChunks::set_chunk_rows`].
+    /// with [`TableChunks::set_chunk_limits`].
     fn chunk_rows(&self) -> usize;
-    fn set_chunk_rows(&mut self, rows: usize);
+    /// The next chunks' rows, and the bytes after which a reader that streams a chunk's rows
+    /// may end it early (0: no limit; a reader that cannot stop early reads `rows`).
+    fn set_chunk_limits(&mut self, rows: usize, bytes: u64);
 
     /// The snapshot read event of a row.
     fn event(&self, row: Self::Item, marker: SnapshotMarker) -> Result<ChangeEvent, Self::Error>;
@@ -107,7 +109,7 @@ pub async fn read_table<T: TableChunks>(
     let mut first_in_table = last_key.is_none();
     let mut sizing = ChunkSizing::new(reader.chunk_rows(), out.byte_limit());
     loop {
-        reader.set_chunk_rows(sizing.rows);
+        reader.set_chunk_limits(sizing.rows, sizing.target_bytes);
         let (rows, more) = reader.chunk(last_key.as_ref()).await?;
         if rows.is_empty() {
             break;
@@ -155,19 +157,20 @@ pub async fn read_table<T: TableChunks>(
 }
 
 /// How many rows the next chunk asks for. Without a byte bound, always `snapshot.fetch.size`.
-/// With one, chunks start at one row and grow (at most 16-fold per chunk) towards the number
+/// With one, chunks start at one row and grow (at most 4-fold per chunk) towards the number
 /// of rows of the last chunk's average size that fit in a quarter of the bound, so a few
-/// chunks are in flight at once and a table of 50 MB rows is read a row or two at a time.
-/// A sudden jump in row size can still overshoot by the growth factor.
+/// chunks are in flight at once and a table of 50 MB rows is read a row or two at a time. A
+/// reader that streams a chunk's rows also ends it at that quarter; one that cannot may
+/// overshoot when row sizes jump within a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ChunkSizing {
     pub rows: usize,
     cap: usize,
-    target_bytes: u64,
+    pub target_bytes: u64,
 }
 
 impl ChunkSizing {
-    const GROWTH: usize = 16;
+    const GROWTH: usize = 4;
 
     pub fn new(fetch_size: usize, byte_limit: u64) -> Self {
         let cap = fetch_size.max(1);
@@ -232,15 +235,17 @@ mod tests {
             small.after_chunk(small.rows, small.rows as u64 * 300);
             seen.push(small.rows);
         }
-        assert_eq!(seen, [1, 16, 256, 4096, 10_240]);
+        assert_eq!(seen, [1, 4, 16, 64, 256, 1024, 4096, 10_240]);
         let mut big = ChunkSizing::new(10_240, 128 << 20);
         big.after_chunk(1, 50 << 20);
         assert_eq!(big.rows, 1, "a quarter of 128 MiB holds no 50 MB row");
         let mut mid = ChunkSizing::new(10_240, 128 << 20);
         mid.after_chunk(1, 2 << 20);
-        assert_eq!(mid.rows, 16);
-        mid.after_chunk(16, 32 << 20);
+        assert_eq!(mid.rows, 4);
+        mid.after_chunk(4, 8 << 20);
         assert_eq!(mid.rows, 16, "32 MiB / 2 MiB rows");
+        mid.after_chunk(16, 32 << 20);
+        assert_eq!(mid.rows, 16);
     }
 
     #[test]
