@@ -1,8 +1,8 @@
 //! Faults issue: rows of megabytes. A row over the producer's message limit fails the
 //! connector naming topic, key, size and the fix, and loses nothing: with the limit raised it
 //! arrives. Rows of 2 MB and 50 MB are snapshotted and streamed with the default queue
-//! settings while siphon's peak RSS stays bounded (max.queue.size.in.bytes, chunks sized by
-//! bytes). `SIPHON_TEST_BIG_ROWS=1` runs the long variant (many more 50 MB rows).
+//! settings while siphon runs in a memory cgroup limited to 800 MiB and its peak RSS stays
+//! under that (max.queue.size.in.bytes, chunks sized by bytes). `SIPHON_TEST_BIG_ROWS=1` runs the long variant (many more 50 MB rows).
 
 mod common;
 mod pg;
@@ -30,6 +30,50 @@ fn service(db: &TestDb, raised: bool) -> String {
         s.push_str("[service.kafka.producer]\n\"message.max.bytes\" = \"67108864\"\n");
     }
     s
+}
+
+/// The memory limit siphon runs under in the big-rows test, and its peak-RSS bound.
+const LIMIT_MIB: u64 = 800;
+
+/// A memory cgroup (v1, as this machine has) holding one process under a hard limit: going
+/// over it gets the process OOM-killed, which the test sees as siphon dying. `None` where
+/// cgroups cannot be made (the peak-RSS check still runs).
+struct MemoryLimit(std::path::PathBuf);
+
+impl MemoryLimit {
+    fn apply(pid: u32, mib: u64) -> Option<MemoryLimit> {
+        let dir = std::path::PathBuf::from(format!("/sys/fs/cgroup/memory/siphon-test-{pid}"));
+        std::fs::create_dir(&dir).ok()?;
+        let limit = MemoryLimit(dir);
+        let bytes = (mib << 20).to_string();
+        std::fs::write(limit.0.join("memory.limit_in_bytes"), &bytes).ok()?;
+        // No swap either, where the kernel accounts it.
+        let _ = std::fs::write(limit.0.join("memory.memsw.limit_in_bytes"), &bytes);
+        std::fs::write(limit.0.join("cgroup.procs"), pid.to_string()).ok()?;
+        Some(limit)
+    }
+
+    /// The cgroup's OOM kills so far.
+    fn oom_kills(&self) -> u64 {
+        std::fs::read_to_string(self.0.join("memory.oom_control"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("oom_kill "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for MemoryLimit {
+    fn drop(&mut self) {
+        // Empty once siphon is gone (it is killed before this is dropped).
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.0).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 /// Peak resident set of a process, in MiB (VmHWM).
@@ -138,6 +182,10 @@ async fn rows_of_2_and_50_mb_snapshot_and_stream_with_bounded_memory() {
     let config = format!("{}{}", service(&db, true), db.connector_toml(&db.name, ""));
     let started = Instant::now();
     let siphon = ApiSiphon::start(dir.path(), &config, &[]).await;
+    let limit = MemoryLimit::apply(siphon.process.pid(), LIMIT_MIB);
+    if limit.is_none() {
+        eprintln!("no memory cgroup here: checking the peak RSS only");
+    }
     siphon.wait_state(&db.name, "RUNNING").await;
     let topic = format!("{}.public.docs", db.name);
     wait_committed(&server(Server::Kafka), &topic, 5 + fifties as usize).await;
@@ -167,6 +215,9 @@ async fn rows_of_2_and_50_mb_snapshot_and_stream_with_bounded_memory() {
         2 * fifties,
         started.elapsed().as_secs()
     );
+    if let Some(limit) = &limit {
+        assert_eq!(limit.oom_kills(), 0, "siphon went over {LIMIT_MIB} MiB");
+    }
     let expected: BTreeMap<i64, String> = ids
         .iter()
         .map(|&id| (id, if id < 1000 { "r" } else { "c" }.to_owned()))
@@ -176,10 +227,11 @@ async fn rows_of_2_and_50_mb_snapshot_and_stream_with_bounded_memory() {
     // alone, and its copies on the way (decoded text, Avro, the producer's buffer). Without
     // the bound a snapshot chunk or a batch holds every row at once.
     assert!(
-        peak < 800,
+        peak < LIMIT_MIB,
         "peak RSS {peak} MiB for {} rows of 50 MB",
         2 * fifties
     );
     drop(siphon);
+    drop(limit);
     db.drop().await;
 }
