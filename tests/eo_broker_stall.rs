@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::audit::{assert_exactly, ops_by_key, settled_records};
 use common::private::PrivateServers;
-use common::process::{ApiSiphon, kafka_service};
+use common::process::ApiSiphon;
 use common::{Server, server};
 use pg::TestDb;
 
@@ -48,11 +48,7 @@ async fn reconnect_during_a_broker_stall_confirms_nothing_uncommitted() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "{}{}",
-        kafka_service(&bootstrap, &registry, &db.name),
-        db.connector_toml(&db.name, "\"max.batch.size\" = 100")
-    );
+    let config = db.kafka_toml(&bootstrap, &registry, "\"max.batch.size\" = 100");
     let mut siphon = ApiSiphon::start(dir.path(), &config, &[]).await;
     siphon.wait_state(&db.name, "RUNNING").await;
     let topic = format!("{}.public.rows", db.name);

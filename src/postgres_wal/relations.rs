@@ -20,6 +20,20 @@ pub struct WireColumn {
     pub typmod: i32,
 }
 
+impl WireColumn {
+    /// The columns of a Relation message.
+    pub fn of_relation(rel: &Relation) -> Vec<WireColumn> {
+        rel.columns
+            .iter()
+            .map(|c| WireColumn {
+                name: c.name.clone(),
+                type_oid: c.type_oid,
+                typmod: c.type_modifier,
+            })
+            .collect()
+    }
+}
+
 /// What the reader needs to turn tuples of one relation into rows.
 #[derive(Debug, Clone)]
 pub struct TableState {
@@ -237,15 +251,7 @@ mod tests {
     fn a_dropped_table_is_built_from_its_relation_message() {
         let rel = relation(ReplicaIdentity::Default);
         let cat = catalog_from_relation(&rel);
-        let wire: Vec<WireColumn> = rel
-            .columns
-            .iter()
-            .map(|c| WireColumn {
-                name: c.name.clone(),
-                type_oid: c.type_oid,
-                typmod: c.type_modifier,
-            })
-            .collect();
+        let wire = WireColumn::of_relation(&rel);
         let t = build_table(&wire, &cat, &filters(&[]), &|_| None, None).unwrap();
         assert_eq!(t.schema.id, TableId::new("public", "gone"));
         assert_eq!(t.schema.primary_key, [0]);

@@ -254,15 +254,7 @@ impl<'a> Streamer<'a> {
             self.relations.insert(rel.rel_id, None);
             return Ok(());
         }
-        let wire: Vec<WireColumn> = rel
-            .columns
-            .iter()
-            .map(|c| WireColumn {
-                name: c.name.clone(),
-                type_oid: c.type_oid,
-                typmod: c.type_modifier,
-            })
-            .collect();
+        let wire = WireColumn::of_relation(&rel);
         let oids: Vec<u32> = wire.iter().map(|c| c.type_oid).collect();
         self.custom.load(self.sql, &oids).await?;
         // The catalog is read now, the Relation message is as of the change: a table renamed

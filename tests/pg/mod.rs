@@ -102,6 +102,16 @@ name = "{name}"
         )
     }
 
+    /// A whole Kafka-mode config: service topics and topic prefix named after this database,
+    /// and its connector with `extra` lines.
+    pub fn kafka_toml(&self, bootstrap: &str, registry: &str, extra: &str) -> String {
+        format!(
+            "{}{}",
+            crate::common::process::kafka_service(bootstrap, registry, &self.name),
+            self.connector_toml(&self.name, extra)
+        )
+    }
+
     /// Waits until the connector's slot exists (the reader is about to stream).
     pub async fn wait_for_slot(&self) -> u64 {
         crate::common::wait_for("the slot", TIMEOUT, || async {
