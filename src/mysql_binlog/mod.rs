@@ -10,15 +10,15 @@
 //! `schema` (schemas and versions), `setup` (connections, checks, information_schema),
 //! `snapshot`, `stream`, `error`.
 
-mod column;
+pub(crate) mod column;
 mod error;
 mod mariadb;
 mod schema;
 mod setup;
 mod snapshot;
 mod stream;
-mod table_map;
-mod value;
+pub(crate) mod table_map;
+pub(crate) mod value;
 
 use mysql_async::BinlogStreamRequest;
 use mysql_async::prelude::Queryable;
