@@ -9,6 +9,8 @@ pub mod api;
 pub mod config;
 pub(crate) mod emitter;
 pub mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mongo_oplog;
 pub mod mysql_binlog;
 pub mod offsets;

@@ -4,7 +4,7 @@
 
 mod auth;
 mod connectors;
-mod error;
+pub(crate) mod error;
 mod metrics;
 mod offsets;
 mod openapi;

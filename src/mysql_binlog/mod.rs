@@ -11,7 +11,7 @@
 //! `image` (row images without every column), `statement` (DML logged as statements),
 //! `lock` (the snapshot's global read lock), `snapshot`, `stream`, `error`.
 
-mod column;
+pub(crate) mod column;
 mod error;
 mod image;
 mod lock;
@@ -21,8 +21,8 @@ mod setup;
 mod snapshot;
 mod statement;
 mod stream;
-mod table_map;
-mod value;
+pub(crate) mod table_map;
+pub(crate) mod value;
 
 use mysql_async::BinlogStreamRequest;
 use mysql_async::prelude::Queryable;

@@ -249,7 +249,7 @@ const ATTR_CONTROL: i16 = 1 << 5;
 
 /// Splits a partition's `records` into whole batches. `true` if a trailing partial batch was
 /// cut off (the broker truncates at the byte limit).
-fn split_batches(mut buf: Bytes) -> Result<(Vec<Bytes>, bool), ReaderError> {
+pub(crate) fn split_batches(mut buf: Bytes) -> Result<(Vec<Bytes>, bool), ReaderError> {
     let mut batches = Vec::new();
     while buf.len() >= 12 {
         let len = (&buf[8..12]).get_i32();
@@ -266,7 +266,7 @@ fn split_batches(mut buf: Bytes) -> Result<(Vec<Bytes>, bool), ReaderError> {
 
 /// Decodes one whole batch of `partition`, keeping records with `from <= offset < to`.
 /// Returns the offset after the batch, and the batch unless no part of it is in range.
-fn decode_batch(
+pub(crate) fn decode_batch(
     raw: Bytes,
     partition: i32,
     from: i64,
