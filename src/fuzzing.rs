@@ -89,17 +89,11 @@ pub fn mysql_rows(
         // The reader refuses these before decoding any row.
         return Err("partial JSON update".into());
     }
-    // `stream.rs` collects the whole iterator, which never ends when it stops advancing:
-    // mysql_common yields the same error again for a row it cannot parse, and empty rows
-    // forever when the event's columns-present bitmap is all zeros; memory grows until the
-    // process dies. Reported, left to the reader's owner. Here: up to the first error, and
-    // an error once there are more rows than bytes (every real row takes one at least).
+    // As `stream.rs` does: up to the first error, and no more rows than bytes (the driver's
+    // iterator may not end on a malformed event).
     let mut out = Vec::new();
-    for (i, row) in data.rows(&tme).enumerate() {
-        if i > rows.len() {
-            return Err("the rows iterator does not advance".into());
-        }
-        let (before, after) = row.map_err(|e| e.to_string())?;
+    let decoded = crate::mysql_binlog::bounded_rows(data.rows(&tme), data.rows_data().len())?;
+    for (before, after) in decoded {
         let convert = |row: Option<mysql_async::binlog::row::BinlogRow>| {
             let Some(row) = row else { return Ok(None) };
             let mut values = Vec::with_capacity(columns.len());

@@ -30,6 +30,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 pub use error::MySqlError;
+pub(crate) use stream::bounded_rows;
 
 use crate::config::{ConnectorConfig, MySqlOptions, SnapshotMode};
 use crate::event::SourceKind;

@@ -464,7 +464,13 @@ impl<'a> Streamer<'a> {
         let Some(mapped) = self.tables.get(&rows.table_id()) else {
             return Ok(());
         };
-        let decoded: Vec<_> = rows.rows(&mapped.tme).collect();
+        let decoded =
+            bounded_rows(rows.rows(&mapped.tme), rows.rows_data().len()).map_err(|reason| {
+                MySqlError::Decode {
+                    at: at.clone(),
+                    reason,
+                }
+            })?;
         // Which columns each image carries (all of them under binlog_row_image=FULL).
         let before_bits: Vec<bool> = rows
             .columns_before_image()
@@ -484,11 +490,7 @@ impl<'a> Streamer<'a> {
                     .is_some_and(is_blob)
             })
             .collect();
-        for (r, row) in decoded.into_iter().enumerate() {
-            let (before, after) = row.map_err(|e| MySqlError::Decode {
-                at: at.clone(),
-                reason: e.to_string(),
-            })?;
+        for (r, (before, after)) in decoded.into_iter().enumerate() {
             let Some(tx) = &mut self.tx else { break };
             let (total_order, table_order) = tx.orders.count(&table_name);
             if let Some((se, sr)) = tx.skip
@@ -702,5 +704,43 @@ impl<'a> Streamer<'a> {
             self.last_progress = Instant::now();
         }
         Ok(())
+    }
+}
+
+/// The rows of a rows event, stopping at the first that cannot be decoded. The driver's
+/// iterator does not end on a malformed event: it repeats the error, or (a bitmap with no
+/// column) yields empty rows, forever; since every real row takes at least one byte, more
+/// rows than the event has bytes is malformed too (found by the `mysql_rows` fuzz target).
+pub(crate) fn bounded_rows<T, E: std::fmt::Display>(
+    rows: impl Iterator<Item = Result<T, E>>,
+    data_len: usize,
+) -> Result<Vec<T>, String> {
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row.map_err(|e| e.to_string())?;
+        if out.len() >= data_len {
+            return Err(format!(
+                "a rows event of {data_len} bytes decodes to more rows than it has bytes"
+            ));
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod bounded_rows_tests {
+    #[test]
+    fn a_rows_iterator_that_never_ends_is_cut_off() {
+        let endless_errors = std::iter::repeat_with(|| Err::<(), _>("bad row"));
+        assert_eq!(
+            super::bounded_rows(endless_errors, 100),
+            Err("bad row".to_owned())
+        );
+        let endless_empty = std::iter::repeat_with(|| Ok::<(), String>(()));
+        let e = super::bounded_rows(endless_empty, 10).unwrap_err();
+        assert!(e.contains("10 bytes"), "{e}");
+        let fine = vec![Ok::<i32, String>(1), Ok(2)];
+        assert_eq!(super::bounded_rows(fine.into_iter(), 10), Ok(vec![1, 2]));
     }
 }

@@ -148,7 +148,10 @@ pub fn convert(v: My, col: &MyColumn, origin: Origin, bigint_precise: bool) -> R
                 .unwrap_or_else(|| zero(col, Value::TimestampTz(0)))),
             // The binlog's TIMESTAMP: epoch seconds, `sec` or `sec.micros`; 0 is the zero value.
             My::Int(0) => Ok(zero(col, Value::TimestampTz(0))),
-            My::Int(sec) => Ok(Value::TimestampTz(sec * 1_000_000)),
+            My::Int(sec) => sec
+                .checked_mul(1_000_000)
+                .map(Value::TimestampTz)
+                .ok_or_else(|| fail(&v, col, "not a timestamp")),
             My::Bytes(b) => {
                 let text = std::str::from_utf8(b).map_err(|_| fail(&v, col, "not a timestamp"))?;
                 let (sec, frac) = text.split_once('.').unwrap_or((text, "0"));
@@ -161,7 +164,10 @@ pub fn convert(v: My, col: &MyColumn, origin: Origin, bigint_precise: bool) -> R
                 if sec == 0 && micros == 0 {
                     return Ok(zero(col, Value::TimestampTz(0)));
                 }
-                Ok(Value::TimestampTz(sec * 1_000_000 + micros))
+                sec.checked_mul(1_000_000)
+                    .and_then(|us| us.checked_add(micros))
+                    .map(Value::TimestampTz)
+                    .ok_or_else(|| fail(&v, col, "not a timestamp"))
             }
             _ => Err(fail(&v, col, "not a timestamp")),
         },
