@@ -493,6 +493,10 @@ impl FileConfig {
         if let Err(e) = self.service.validate() {
             problems.extend(e);
         }
+        let mut hidden = self.resolved.clone();
+        for raw in &self.connectors {
+            hidden.hide_secrets_of(&raw.config);
+        }
         let mut connectors = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for raw in self.connectors {
@@ -505,7 +509,7 @@ impl FileConfig {
                 Err(errors) => problems.extend(errors.prefixed(&label)),
             }
         }
-        problems = self.resolved.scrub_errors(problems);
+        problems = hidden.scrub_errors(problems);
         problems.into_result()?;
         Ok(Config {
             service: self.service,
@@ -514,6 +518,8 @@ impl FileConfig {
     }
 }
 
+#[cfg(test)]
+mod env_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -738,60 +744,6 @@ mod tests {
         .unwrap();
         let cfg = cfg.validate().unwrap();
         assert_eq!(cfg.connectors[0].source.database().unwrap().port, 5432);
-    }
-
-    #[test]
-    fn env_references_are_resolved_or_named() {
-        let mut cfg = FileConfig::parse(
-            r#"
-            [[connectors]]
-            name = "c"
-            config = { "database.password" = "${env:PW}", "database.hostname" = "h-${env:N}-${env:M}", "x" = "${env:open" }
-            "#,
-        )
-        .unwrap();
-        let err = cfg
-            .resolve_env(env(&[("PW", "secret"), ("N", "1")]))
-            .unwrap_err();
-        assert_eq!(
-            err.keys(),
-            ["connectors[c].database.hostname", "connectors[c].x"]
-        );
-        assert!(err.to_string().contains("`M` is not set"), "{err}");
-        assert_eq!(cfg.connectors[0].config["database.password"], "secret");
-    }
-
-    #[test]
-    fn env_allowlist_is_a_checked_service_setting() {
-        let cfg =
-            FileConfig::parse("[service]\nconfig_providers_env_allowlist = \"DB_.*\"\n").unwrap();
-        assert!(matches!(
-            cfg.service.env_access(),
-            EnvAccess::Allowlist(Some(_))
-        ));
-        let mut s = ServiceConfig::default();
-        assert!(matches!(s.env_access(), EnvAccess::Allowlist(None)));
-        s.apply_env(env(&[("SIPHON_CONFIG_PROVIDERS_ENV_ALLOWLIST", "(")]))
-            .unwrap();
-        let err = s.validate().unwrap_err();
-        assert_eq!(err.keys(), ["service.config_providers_env_allowlist"]);
-        assert!(matches!(s.env_access(), EnvAccess::Allowlist(None)));
-    }
-
-    #[test]
-    fn file_validation_never_quotes_a_resolved_value() {
-        let mut cfg = FileConfig::parse(
-            r#"
-            [[connectors]]
-            name = "c"
-            config = { "connector.class" = "postgres", "database.port" = "${env:PORT}" }
-            "#,
-        )
-        .unwrap();
-        cfg.resolve_env(env(&[("PORT", "s3cr3t-port")])).unwrap();
-        let err = cfg.validate().unwrap_err().to_string();
-        assert!(!err.contains("s3cr3t-port"), "{err}");
-        assert!(err.contains("the value of `${env:PORT}`"), "{err}");
     }
 
     #[test]

@@ -38,9 +38,11 @@ pub fn compile_allowlist(pattern: &str) -> Result<Regex, String> {
         .map_err(|e| format!("`{pattern}` is not a regular expression: {e}"))
 }
 
-/// A resolved value and the reference it came from, to scrub it out of messages.
+/// Values that must not be quoted in messages, each with what to say instead: the values
+/// read from the environment, and the secrets of a config.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resolved {
+    /// (value, replacement), longest value first.
     pairs: Vec<(String, String)>,
 }
 
@@ -49,9 +51,9 @@ impl Resolved {
     /// values first so one containing another is replaced whole.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for (name, value) in &self.pairs {
+        for (value, replacement) in &self.pairs {
             if !value.is_empty() && out.contains(value.as_str()) {
-                out = out.replace(value.as_str(), &format!("the value of `${{env:{name}}}`"));
+                out = out.replace(value.as_str(), replacement);
             }
         }
         out
@@ -67,13 +69,42 @@ impl Resolved {
 
     pub fn extend(&mut self, other: Resolved) {
         self.pairs.extend(other.pairs);
-        self.pairs.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        self.pairs.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
     }
 
     fn add(&mut self, name: &str, value: &str) {
-        self.pairs.push((name.to_owned(), value.to_owned()));
-        self.pairs.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        let replacement = format!("the value of `${{env:{name}}}`");
+        self.push(value, replacement);
     }
+
+    fn push(&mut self, value: &str, replacement: String) {
+        self.pairs.push((value.to_owned(), replacement));
+        self.pairs.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+    }
+
+    /// Adds the values of `map`'s secret keys, and the password inside a connection string
+    /// (a parser may quote just that part), shown as `[hidden]`.
+    pub fn hide_secrets_of(&mut self, map: &BTreeMap<String, String>) {
+        for (key, value) in map {
+            // A reference is not the secret (its resolved value, in the resolved map, is),
+            // and problems must be able to name it.
+            if !super::is_secret_key(key) || value.is_empty() || value.contains("${env:") {
+                continue;
+            }
+            self.push(value, "[hidden]".to_owned());
+            if let Some(password) = userinfo_password(value) {
+                self.push(password, "[hidden]".to_owned());
+            }
+        }
+    }
+}
+
+/// `pw` of `scheme://user:pw@host...`.
+fn userinfo_password(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let userinfo = &rest[..rest.rfind('@')?];
+    let password = userinfo.split_once(':')?.1;
+    (!password.is_empty()).then_some(password)
 }
 
 fn substitute(
@@ -194,6 +225,24 @@ mod tests {
             "`the value of `${env:PORT}`` is not a port"
         );
         assert_eq!(resolved.scrub("no value here"), "no value here");
+    }
+
+    #[test]
+    fn secrets_of_a_map_are_hidden_in_messages() {
+        let m = map(&[
+            ("database.password", "pw-1"),
+            ("mongodb.connection.string", "mongodb://u:pw-2@h:1/"),
+            ("database.user", "pw-3"),
+            ("x.password", "${env:PW}"),
+        ]);
+        let mut r = Resolved::default();
+        r.hide_secrets_of(&m);
+        assert_eq!(
+            r.scrub("`pw-1`, `mongodb://u:pw-2@h:1/`, `pw-2`, `pw-3`, `${env:PW}`"),
+            "`[hidden]`, `[hidden]`, `[hidden]`, `pw-3`, `${env:PW}`"
+        );
+        assert_eq!(userinfo_password("mongodb://h:1/"), None);
+        assert_eq!(userinfo_password("mongodb://u@h"), None);
     }
 
     #[test]

@@ -77,19 +77,21 @@ pub enum RuntimeError {
 
 /// Validates a connector map as the REST API receives it: `${env:NAME}` references resolved
 /// (only the variables `access` allows), then Debezium's keys checked. Every problem is
-/// reported, each naming its key; a resolved value is never quoted in them.
+/// reported, each naming its key; a resolved value or a secret is never quoted in them.
 pub fn validate_config(
     access: &EnvAccess,
     name: &str,
     raw: &BTreeMap<String, String>,
 ) -> Result<ConnectorConfig, ConfigErrors> {
-    let (map, resolved, mut problems) = resolve_env_refs(raw, access, |k| std::env::var(k).ok());
+    let (map, mut hidden, mut problems) = resolve_env_refs(raw, access, |k| std::env::var(k).ok());
+    hidden.hide_secrets_of(raw);
+    hidden.hide_secrets_of(&map);
     match ConnectorConfig::from_map(name, &map) {
         Ok(c) if problems.is_empty() => Ok(c),
-        Ok(_) => Err(problems),
+        Ok(_) => Err(hidden.scrub_errors(problems)),
         Err(e) => {
-            problems.extend(resolved.scrub_errors(e));
-            Err(problems)
+            problems.extend(e);
+            Err(hidden.scrub_errors(problems))
         }
     }
 }

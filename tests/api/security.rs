@@ -21,16 +21,28 @@ async fn env_refs_need_the_allowlist_and_values_are_never_quoted() {
     let by_ref = with(unreachable_pg(), "database.password", "${env:HOME}");
     // No allowlist: nothing may be read, and the problem names the reference.
     let api = Api::new();
-    let r = api.call("POST", "/connectors", Some(&body(by_ref.clone()))).await;
+    let r = api
+        .call("POST", "/connectors", Some(&body(by_ref.clone())))
+        .await;
     assert_error(&r, 422);
-    assert!(r.text.contains("`${env:HOME}` is not allowed"), "{}", r.text);
-    assert!(r.text.contains("config_providers_env_allowlist"), "{}", r.text);
+    assert!(
+        r.text.contains("`${env:HOME}` is not allowed"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("config_providers_env_allowlist"),
+        "{}",
+        r.text
+    );
     assert_eq!(api.get("/connectors").await.json, json!([]));
 
     let api = Api::with(|s| s.config_providers_env_allowlist = Some("HOME|USER".into()));
     // A bad value read from the environment is reported by its reference.
     let bad_port = with(unreachable_pg(), "database.port", "${env:HOME}");
-    let r = api.call("POST", "/connectors", Some(&body(bad_port.clone()))).await;
+    let r = api
+        .call("POST", "/connectors", Some(&body(bad_port.clone())))
+        .await;
     assert_error(&r, 422);
     assert!(r.text.contains("the value of `${env:HOME}`"), "{}", r.text);
     assert!(!r.text.contains(&home()), "{}", r.text);
@@ -43,13 +55,23 @@ async fn env_refs_need_the_allowlist_and_values_are_never_quoted() {
     let mut ok = with(unreachable_pg(), "database.user", "${env:HOME}");
     ok["database.password"] = json!("${env:HOME}");
     let r = api.create("e", ok).await;
-    assert_eq!(r.json["config"]["database.user"], "${env:HOME}", "{}", r.text);
+    assert_eq!(
+        r.json["config"]["database.user"], "${env:HOME}",
+        "{}",
+        r.text
+    );
     assert!(!r.text.contains(&home()), "{}", r.text);
     // Anchored: `HOMEX` does not match `HOME|USER`.
     let other = with(unreachable_pg(), "database.password", "${env:HOMEX}");
-    let r = api.call("PUT", "/connectors/f/config", Some(&other.to_string())).await;
+    let r = api
+        .call("PUT", "/connectors/f/config", Some(&other.to_string()))
+        .await;
     assert_error(&r, 422);
-    assert!(r.text.contains("`${env:HOMEX}` is not allowed"), "{}", r.text);
+    assert!(
+        r.text.contains("`${env:HOMEX}` is not allowed"),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]
@@ -65,10 +87,16 @@ async fn a_kept_secret_cannot_be_sent_somewhere_else() {
         ("database.sslmode", "disable"),
     ] {
         let moved = with(shown.clone(), key, value);
-        let r = api.call("PUT", "/connectors/r/config", Some(&moved.to_string())).await;
+        let r = api
+            .call("PUT", "/connectors/r/config", Some(&moved.to_string()))
+            .await;
         assert_error(&r, 400);
         let expected = format!("re-enter database.password: the update changes {key}");
-        assert!(r.json["message"].as_str().unwrap().starts_with(&expected), "{}", r.text);
+        assert!(
+            r.json["message"].as_str().unwrap().starts_with(&expected),
+            "{}",
+            r.text
+        );
     }
     // Nothing changed; the stored secret is still the original.
     let now = api.get("/connectors/r/config").await.json;
@@ -77,11 +105,15 @@ async fn a_kept_secret_cannot_be_sent_somewhere_else() {
     assert!(stored.contains("secret-pw"));
     // Same destination with the placeholder, or a new destination with the secret re-entered.
     let same = with(shown.clone(), "topic.prefix", "pg2");
-    let r = api.call("PUT", "/connectors/r/config", Some(&same.to_string())).await;
+    let r = api
+        .call("PUT", "/connectors/r/config", Some(&same.to_string()))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let mut moved = with(shown, "database.hostname", "localhost");
     moved["database.password"] = json!("new-pw");
-    let r = api.call("PUT", "/connectors/r/config", Some(&moved.to_string())).await;
+    let r = api
+        .call("PUT", "/connectors/r/config", Some(&moved.to_string()))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -105,14 +137,29 @@ async fn a_body_over_the_limit_is_413() {
 #[tokio::test]
 async fn connector_names_are_checked_before_use() {
     let api = Api::new();
-    for name in ["../../etc/x", "a b", ".hidden", "-x", "a\"b", &"n".repeat(201)] {
+    for name in [
+        "../../etc/x",
+        "a b",
+        ".hidden",
+        "-x",
+        "a\"b",
+        &"n".repeat(201),
+    ] {
         let body = json!({ "name": name, "config": unreachable_pg() }).to_string();
         let r = api.call("POST", "/connectors", Some(&body)).await;
         assert_error(&r, 422);
-        assert!(r.json["message"].as_str().unwrap().contains("name: "), "{name}: {}", r.text);
+        assert!(
+            r.json["message"].as_str().unwrap().contains("name: "),
+            "{name}: {}",
+            r.text
+        );
     }
     let r = api
-        .call("PUT", "/connectors/a%20b/config", Some(&unreachable_pg().to_string()))
+        .call(
+            "PUT",
+            "/connectors/a%20b/config",
+            Some(&unreachable_pg().to_string()),
+        )
         .await;
     assert_error(&r, 422);
     assert_eq!(api.get("/connectors").await.json, json!([]));
