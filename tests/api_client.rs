@@ -494,3 +494,37 @@ async fn secrets_never_appear_in_responses_or_logs() {
         }
     }
 }
+
+/// Listening beyond loopback without authentication is allowed but warned about at start;
+/// with a token, or on loopback, there is no warning.
+#[tokio::test]
+async fn an_open_non_loopback_bind_is_warned_about() {
+    const WARNING: &str = "listens beyond this machine without authentication";
+    for (host, token, warned) in [
+        ("0.0.0.0", "", true),
+        ("0.0.0.0", "t0k-warn-test", false),
+        ("127.0.0.1", "", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = common::process::free_port();
+        let bind = format!("{host}:{port}");
+        let mut process = common::process::SiphonProcess::start(
+            dir.path(),
+            "",
+            &[("SIPHON_API_BIND", &bind), ("SIPHON_API_TOKEN", token)],
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for("the REST API", TIMEOUT, || async {
+            reqwest::get(&url).await.ok().filter(|r| r.status() == 200)
+        })
+        .await;
+        assert!(process.terminate());
+        let log = process.log();
+        assert!(log.contains("REST API listening"), "{log}");
+        assert_eq!(
+            log.contains(WARNING),
+            warned,
+            "{bind} token={token:?}:\n{log}"
+        );
+    }
+}
