@@ -6,6 +6,7 @@
 //! Validation collects every problem, each naming its key, instead of stopping at the first.
 
 mod connector;
+mod env_refs;
 mod filters;
 mod keys;
 mod mongo_options;
@@ -22,8 +23,9 @@ use serde::Deserialize;
 
 pub use connector::{
     ConnectorClass, ConnectorConfig, DecimalHandlingMode, PublicationAutocreateMode, Secret,
-    SnapshotMode, TimePrecisionMode,
+    SnapshotMode, TimePrecisionMode, check_connector_name,
 };
+pub use env_refs::{EnvAccess, Resolved, compile_allowlist, resolve_env_refs};
 pub use filters::Filters;
 pub use keys::is_secret_key;
 pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
@@ -130,6 +132,12 @@ pub struct ServiceConfig {
     /// sharing a cluster never fence each other.
     #[serde(default = "default_group_id")]
     pub group_id: String,
+    /// Which `${env:NAME}` variables a connector created over the REST API may read (a
+    /// regular expression matching the whole name, as Kafka's `allowlist.pattern`). Unset:
+    /// none, so an API caller cannot read the service's environment by default;
+    /// `connectors.toml` entries may read any variable (the operator wrote them).
+    #[serde(default)]
+    pub config_providers_env_allowlist: Option<String>,
 }
 
 fn default_group_id() -> String {
@@ -149,7 +157,9 @@ fn secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, 
 }
 
 fn default_api_bind() -> String {
-    "0.0.0.0:8083".into()
+    // Loopback: the API can change what is captured and where secrets are sent, so
+    // listening elsewhere is an explicit choice (see `api::serve`'s warning).
+    "127.0.0.1:8083".into()
 }
 fn default_data_dir() -> PathBuf {
     PathBuf::from(".siphon")
@@ -173,6 +183,7 @@ impl Default for ServiceConfig {
             api_basic_user: None,
             api_basic_password: None,
             group_id: default_group_id(),
+            config_providers_env_allowlist: None,
         }
     }
 }
@@ -232,6 +243,9 @@ impl ServiceConfig {
         if let Some(v) = get("SIPHON_GROUP_ID") {
             self.group_id = v;
         }
+        if let Some(v) = get("SIPHON_CONFIG_PROVIDERS_ENV_ALLOWLIST") {
+            self.config_providers_env_allowlist = (!v.is_empty()).then_some(v);
+        }
         if let Some(v) = get("SIPHON_SCHEMA_REGISTRY_URL") {
             self.schema_registry_url = (!v.trim().is_empty()).then_some(v);
         }
@@ -244,11 +258,24 @@ impl ServiceConfig {
         format!("{}-{connector}", self.group_id)
     }
 
+    /// What a REST-created connector's `${env:}` references may read.
+    pub fn env_access(&self) -> EnvAccess {
+        // An invalid pattern is refused by `validate`; allowing nothing is the safe reading.
+        EnvAccess::Allowlist(
+            self.config_providers_env_allowlist
+                .as_deref()
+                .and_then(|p| compile_allowlist(p).ok()),
+        )
+    }
+
     pub fn api_addr(&self) -> Result<SocketAddr, ConfigProblem> {
         self.api_bind.parse().map_err(|_| {
             ConfigProblem::new(
                 "service.api_bind",
-                format!("`{}` is not an address such as 0.0.0.0:8083", self.api_bind),
+                format!(
+                    "`{}` is not an address such as 127.0.0.1:8083",
+                    self.api_bind
+                ),
             )
         })
     }
@@ -260,6 +287,11 @@ impl ServiceConfig {
             problems.add(p);
         }
         self.validate_auth(&mut problems);
+        if let Some(p) = &self.config_providers_env_allowlist
+            && let Err(msg) = compile_allowlist(p)
+        {
+            problems.push("service.config_providers_env_allowlist", msg);
+        }
         if self.data_dir.as_os_str().is_empty() {
             problems.push("service.data_dir", "must not be empty");
         }
@@ -393,46 +425,6 @@ pub(crate) fn check_topic_name(topic: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn substitute_env(value: &str, get: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(start) = rest.find("${env:") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + "${env:".len()..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| format!("`{value}` has an unclosed `${{env:`"))?;
-        let name = &after[..end];
-        let resolved =
-            get(name).ok_or_else(|| format!("environment variable `{name}` is not set"))?;
-        out.push_str(&resolved);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Resolves `${env:NAME}` references in a connector map (the REST API stores the map as
-/// given and resolves it whenever it validates or starts the connector), naming every key
-/// whose reference cannot be resolved; such values are left as they were.
-pub fn resolve_env_refs(
-    map: &BTreeMap<String, String>,
-    get: impl Fn(&str) -> Option<String>,
-) -> (BTreeMap<String, String>, ConfigErrors) {
-    let mut problems = ConfigErrors::default();
-    let resolved = map
-        .iter()
-        .map(|(key, value)| match substitute_env(value, &get) {
-            Ok(v) => (key.clone(), v),
-            Err(msg) => {
-                problems.push(key.as_str(), msg);
-                (key.clone(), value.clone())
-            }
-        })
-        .collect();
-    (resolved, problems)
-}
-
 /// One `[[connectors]]` entry before validation: a name and Debezium's flat string map.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -450,6 +442,9 @@ pub struct FileConfig {
     pub service: ServiceConfig,
     #[serde(default)]
     pub connectors: Vec<RawConnector>,
+    /// The values `resolve_env` read, taken out of validation messages.
+    #[serde(skip)]
+    resolved: Resolved,
 }
 
 /// A validated configuration, ready to run.
@@ -482,12 +477,11 @@ impl FileConfig {
     ) -> Result<(), ConfigErrors> {
         let mut problems = ConfigErrors::default();
         for connector in &mut self.connectors {
-            for (key, value) in connector.config.iter_mut() {
-                match substitute_env(value, &get) {
-                    Ok(resolved) => *value = resolved,
-                    Err(msg) => problems.push(format!("connectors[{}].{key}", connector.name), msg),
-                }
-            }
+            let (map, resolved, errors) =
+                resolve_env_refs(&connector.config, &EnvAccess::Any, &get);
+            connector.config = map;
+            self.resolved.extend(resolved);
+            problems.extend(errors.prefixed(&format!("connectors[{}]", connector.name)));
         }
         problems.into_result()
     }
@@ -498,6 +492,10 @@ impl FileConfig {
         let mut problems = ConfigErrors::default();
         if let Err(e) = self.service.validate() {
             problems.extend(e);
+        }
+        let mut hidden = self.resolved.clone();
+        for raw in &self.connectors {
+            hidden.hide_secrets_of(&raw.config);
         }
         let mut connectors = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -511,6 +509,7 @@ impl FileConfig {
                 Err(errors) => problems.extend(errors.prefixed(&label)),
             }
         }
+        problems = hidden.scrub_errors(problems);
         problems.into_result()?;
         Ok(Config {
             service: self.service,
@@ -519,6 +518,8 @@ impl FileConfig {
     }
 }
 
+#[cfg(test)]
+mod env_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,39 +744,6 @@ mod tests {
         .unwrap();
         let cfg = cfg.validate().unwrap();
         assert_eq!(cfg.connectors[0].source.database().unwrap().port, 5432);
-    }
-
-    #[test]
-    fn env_references_are_resolved_or_named() {
-        let mut cfg = FileConfig::parse(
-            r#"
-            [[connectors]]
-            name = "c"
-            config = { "database.password" = "${env:PW}", "database.hostname" = "h-${env:N}-${env:M}", "x" = "${env:open" }
-            "#,
-        )
-        .unwrap();
-        let err = cfg
-            .resolve_env(env(&[("PW", "secret"), ("N", "1")]))
-            .unwrap_err();
-        assert_eq!(
-            err.keys(),
-            ["connectors[c].database.hostname", "connectors[c].x"]
-        );
-        assert!(err.to_string().contains("`M` is not set"), "{err}");
-        assert_eq!(cfg.connectors[0].config["database.password"], "secret");
-    }
-
-    #[test]
-    fn env_refs_in_an_api_map_are_resolved_or_named() {
-        let map: BTreeMap<String, String> = [("a", "${env:PW}"), ("b", "${env:NOPE}"), ("c", "x")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let (resolved, problems) = resolve_env_refs(&map, env(&[("PW", "secret")]));
-        assert_eq!(resolved["a"], "secret");
-        assert_eq!(resolved["b"], "${env:NOPE}");
-        assert_eq!(problems.keys(), ["b"]);
     }
 
     #[test]

@@ -299,3 +299,232 @@ async fn api_connectors_come_back_after_a_restart_and_resume_from_their_offsets(
     siphon.terminate();
     db.drop().await;
 }
+
+/// Issue 17's canary: secrets set over the API, in a connection string and through
+/// `${env:}` (file and API connectors) never show in any response or any log line (at trace
+/// level) of a whole lifecycle with failing connectors.
+#[tokio::test]
+async fn secrets_never_appear_in_responses_or_logs() {
+    let canary = format!("cAnArY-{}", unique_name("pw"));
+    let env_canary = format!("eNvCaNaRy-{}", unique_name("pw"));
+    let file_canary = format!("fIlEcAnArY-{}", unique_name("pw"));
+    let canaries = [&canary, &env_canary, &file_canary];
+    let pg = reqwest::Url::parse(&server(Server::Postgres)).unwrap();
+    let (pg_host, pg_port) = (pg.host_str().unwrap().to_owned(), pg.port().unwrap());
+    let my = reqwest::Url::parse(&server(Server::MariaDb)).unwrap();
+    let tag = unique_name("canary");
+    // A MariaDB connector from connectors.toml whose password comes from the environment:
+    // the server refuses the unknown user, so it fails with a trace.
+    let file_connector = format!(
+        r#"
+        [[connectors]]
+        name = "canary-file"
+        [connectors.config]
+        "connector.class" = "mysql"
+        "database.hostname" = "{host}"
+        "database.port" = "{port}"
+        "database.user" = "canary_nobody"
+        "database.password" = "${{env:SIPHON_CANARY_FILE}}"
+        "database.server.id" = "4711"
+        "topic.prefix" = "{tag}f"
+        "#,
+        host = my.host_str().unwrap(),
+        port = my.port().unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bind = format!("127.0.0.1:{}", common::process::free_port());
+    let mut process = common::process::SiphonProcess::start(
+        dir.path(),
+        &common::process::shared_kafka_config(&tag, &file_connector),
+        &[
+            ("SIPHON_API_BIND", &bind),
+            ("SIPHON_LOG", "trace"),
+            ("SIPHON_CANARY_FILE", &file_canary),
+            ("SIPHON_CANARY_ENV", &env_canary),
+            ("SIPHON_CONFIG_PROVIDERS_ENV_ALLOWLIST", "SIPHON_CANARY_ENV"),
+        ],
+    );
+    let url = format!("http://{bind}");
+    wait_for("the REST API", TIMEOUT, || async {
+        reqwest::get(&url).await.ok().filter(|r| r.status() == 200)
+    })
+    .await;
+
+    let http = reqwest::Client::new();
+    // Every response body, and every trace seen.
+    let bodies = std::cell::RefCell::new(Vec::<String>::new());
+    let call = async |method: &str, path: &str, body: Option<Value>| -> (u16, String) {
+        let mut request = http.request(method.parse().unwrap(), format!("{url}{path}"));
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        bodies
+            .borrow_mut()
+            .push(format!("{method} {path} -> {status}: {text}"));
+        (status, text)
+    };
+    // A PostgreSQL role that does not exist on the real server, the password the canary.
+    let pg_config = json!({
+        "connector.class": "postgres",
+        "database.hostname": pg_host,
+        "database.port": pg_port.to_string(),
+        "database.user": "canary_no_such_role",
+        "database.password": canary,
+        "database.dbname": "canary_no_such_db",
+        "topic.prefix": format!("{tag}p"),
+    });
+    let mongo_config = json!({
+        "connector.class": "mongodb",
+        "mongodb.connection.string": format!("mongodb://u:{canary}@127.0.0.1:1/"),
+        "mongodb.server.selection.timeout.ms": "200",
+        "topic.prefix": format!("{tag}m"),
+    });
+    let mut env_config = pg_config.clone();
+    env_config["database.port"] = json!("1");
+    env_config["database.password"] = json!("${env:SIPHON_CANARY_ENV}");
+    for (name, config) in [
+        ("canary-pg", &pg_config),
+        ("canary-mongo", &mongo_config),
+        ("canary-env", &env_config),
+    ] {
+        let (status, text) = call(
+            "POST",
+            "/connectors",
+            Some(json!({"name": name, "config": config})),
+        )
+        .await;
+        assert_eq!(status, 201, "{text}");
+    }
+    // Every connector fails: wait until each status has a trace.
+    for name in ["canary-pg", "canary-mongo", "canary-env", "canary-file"] {
+        let path = format!("{url}/connectors/{name}/status");
+        let trace = wait_for(&format!("a trace for {name}"), TIMEOUT, || async {
+            let v: Value = reqwest::get(&path).await.ok()?.json().await.ok()?;
+            v["connector"]["trace"].as_str().map(str::to_owned)
+        })
+        .await;
+        bodies
+            .borrow_mut()
+            .push(format!("trace of {name}: {trace}"));
+    }
+    // Problems that would quote a value: an unclosed reference after a literal canary, a
+    // bad port next to the secret, a redirect of the kept secret.
+    let mut unclosed = pg_config.clone();
+    unclosed["database.password"] = json!(format!("{canary}${{env:"));
+    let mut bad_port = pg_config.clone();
+    bad_port["database.port"] = json!(canary.clone());
+    for bad in [unclosed.clone(), bad_port] {
+        let (status, _) = call("PUT", "/connectors/canary-bad/config", Some(bad)).await;
+        assert_eq!(status, 422);
+    }
+    // (Validation echoes each non-secret value as given, so only the secret's own key here.)
+    let path = "/connector-plugins/postgres/config/validate";
+    let (status, _) = call("PUT", path, Some(unclosed)).await;
+    assert_eq!(status, 200);
+    let (_, shown) = call("GET", "/connectors/canary-pg/config", None).await;
+    let mut shown: Value = serde_json::from_str(&shown).unwrap();
+    shown["topic.prefix"] = json!(format!("{tag}q"));
+    let (status, _) = call("PUT", "/connectors/canary-pg/config", Some(shown.clone())).await;
+    assert_eq!(status, 200);
+    shown["database.hostname"] = json!("localhost");
+    let (status, _) = call("PUT", "/connectors/canary-pg/config", Some(shown)).await;
+    assert_eq!(status, 400);
+    let get = |p: &str| ("GET", p.to_owned());
+    let mut requests = vec![
+        get("/"),
+        get("/connectors?expand=status&expand=info"),
+        get("/metrics"),
+    ];
+    for name in ["canary-pg", "canary-mongo", "canary-env", "canary-file"] {
+        for tail in [
+            "",
+            "/config",
+            "/status",
+            "/tasks",
+            "/tasks/0/status",
+            "/topics",
+            "/offsets",
+        ] {
+            requests.push(get(&format!("/connectors/{name}{tail}")));
+        }
+        for (method, tail) in [
+            ("PUT", "/pause"),
+            ("PUT", "/resume"),
+            ("POST", "/restart?includeTasks=true"),
+            ("POST", "/tasks/0/restart"),
+            ("PUT", "/stop"),
+            ("PUT", "/resume"),
+        ] {
+            requests.push((method, format!("/connectors/{name}{tail}")));
+        }
+    }
+    for (method, path) in requests {
+        call(method, &path, None).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    call("GET", "/metrics", None).await;
+    call("GET", "/connectors?expand=status&expand=info", None).await;
+    for name in ["canary-pg", "canary-mongo", "canary-env"] {
+        let (status, _) = call("DELETE", &format!("/connectors/{name}"), None).await;
+        assert_eq!(status, 204);
+    }
+    assert!(process.terminate(), "siphon did not exit cleanly");
+
+    let log = process.log();
+    assert!(log.lines().count() > 100, "too little logged:\n{log}");
+    assert!(
+        log.contains("canary-pg") && log.contains("canary-file"),
+        "{log}"
+    );
+    for secret in canaries {
+        for body in bodies.borrow().iter() {
+            assert!(
+                !body.contains(secret.as_str()),
+                "a response shows a secret: {body}"
+            );
+        }
+        for line in log.lines() {
+            assert!(
+                !line.contains(secret.as_str()),
+                "a log line shows a secret: {line}"
+            );
+        }
+    }
+}
+
+/// Listening beyond loopback without authentication is allowed but warned about at start;
+/// with a token, or on loopback, there is no warning.
+#[tokio::test]
+async fn an_open_non_loopback_bind_is_warned_about() {
+    const WARNING: &str = "listens beyond this machine without authentication";
+    for (host, token, warned) in [
+        ("0.0.0.0", "", true),
+        ("0.0.0.0", "t0k-warn-test", false),
+        ("127.0.0.1", "", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = common::process::free_port();
+        let bind = format!("{host}:{port}");
+        let mut process = common::process::SiphonProcess::start(
+            dir.path(),
+            "",
+            &[("SIPHON_API_BIND", &bind), ("SIPHON_API_TOKEN", token)],
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for("the REST API", TIMEOUT, || async {
+            reqwest::get(&url).await.ok().filter(|r| r.status() == 200)
+        })
+        .await;
+        assert!(process.terminate());
+        let log = process.log();
+        assert!(log.contains("REST API listening"), "{log}");
+        assert_eq!(
+            log.contains(WARNING),
+            warned,
+            "{bind} token={token:?}:\n{log}"
+        );
+    }
+}

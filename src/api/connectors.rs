@@ -94,7 +94,7 @@ pub async fn create(State(s): State<AppState>, body: Bytes) -> ApiResult {
                 .map(str::to_owned)
         })
         .ok_or_else(|| ApiError::bad_request("the request has no connector `name`"))?;
-    let map = checked_map(&name, config)?;
+    let map = checked_map(&s, &name, config)?;
     let info = s.runtime.create(&name, map).await?;
     let location = format!("/connectors/{name}");
     Ok((
@@ -108,6 +108,7 @@ pub async fn create(State(s): State<AppState>, body: Bytes) -> ApiResult {
 /// The string map of a config object, or 422 naming every non-string value together with
 /// every other problem of the config.
 fn checked_map(
+    s: &AppState,
     name: &str,
     config: Map<String, JsonValue>,
 ) -> Result<BTreeMap<String, String>, ApiError> {
@@ -115,7 +116,7 @@ fn checked_map(
     if problems.is_empty() {
         return Ok(map);
     }
-    if let Err(e) = validate_config(name, &map) {
+    if let Err(e) = validate_config(&s.runtime.service().env_access(), name, &map) {
         problems.extend(e);
     }
     Err(RuntimeError::Invalid(problems).into())
@@ -138,7 +139,7 @@ pub async fn put_config(
     body: Bytes,
 ) -> ApiResult {
     let config: Map<String, JsonValue> = parse_json(&body)?;
-    let map = checked_map(&name, config)?;
+    let map = checked_map(&s, &name, config)?;
     let (created, info) = s.runtime.put_config(&name, map).await?;
     let status = if created {
         StatusCode::CREATED

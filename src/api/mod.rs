@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tokio::net::TcpListener;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 pub use auth::Auth;
 pub use error::ApiError;
@@ -285,6 +285,9 @@ pub fn routes() -> Vec<(Route, MethodRouter<AppState>)> {
     ]
 }
 
+/// The largest request body accepted (413 above it): a connector config is a few KiB.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
 /// The whole API over `state`.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
@@ -296,6 +299,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
         })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require,
@@ -309,9 +313,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    let open = !state.auth.enabled();
     let app = router(state);
     if let Ok(addr) = listener.local_addr() {
         info!(address = %addr, "REST API listening");
+        if !addr.ip().is_loopback() && open {
+            warn!(address = %addr, "the REST API listens beyond this machine without authentication: anyone who reaches it can read and change connectors; set service.api_auth_token (SIPHON_API_TOKEN) or bind 127.0.0.1");
+        }
     }
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as JsonValue, json};
 
+use super::AppState;
 use super::error::{ApiError, parse_json, string_map};
-use crate::config::{ConfigErrors, ConfigProblem, ConnectorClass, is_secret_key};
+use crate::config::{ConfigErrors, ConfigProblem, ConnectorClass, EnvAccess, is_secret_key};
 use crate::runtime::{HIDDEN, validate_config};
 
 /// The plugin a path segment or `connector.class` names, with Debezium's class name.
@@ -351,13 +352,14 @@ fn config_info(key: &str, order: usize, value: Option<&String>, errors: Vec<Stri
 /// Kafka Connect's `ConfigInfos` for a map: every known setting of the class, every key
 /// given, and every problem under its key.
 fn validation(
+    access: &EnvAccess,
     class: ConnectorClass,
     class_name: &str,
     map: &BTreeMap<String, String>,
     mut problems: ConfigErrors,
 ) -> JsonValue {
     let name = map.get("name").cloned().unwrap_or_default();
-    if let Err(e) = validate_config(&name, map) {
+    if let Err(e) = validate_config(access, &name, map) {
         problems.extend(e);
     }
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -385,7 +387,11 @@ fn validation(
 
 /// `PUT /connector-plugins/{type}/config/validate`: 200 with every problem, even when the
 /// config is invalid; 400 if `connector.class` names another plugin; 404 for an unknown one.
-pub async fn validate(Path(plugin_name): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn validate(
+    State(s): State<AppState>,
+    Path(plugin_name): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (class, class_name) = plugin(&plugin_name).ok_or_else(|| {
         ApiError::not_found(format!(
             "no connector plugin {plugin_name}; see GET /connector-plugins"
@@ -402,7 +408,8 @@ pub async fn validate(Path(plugin_name): Path<String>, body: Bytes) -> Result<Re
     }
     map.entry("connector.class".to_owned())
         .or_insert_with(|| class_name.to_owned());
-    Ok(Json(validation(class, class_name, &map, problems)).into_response())
+    let access = s.runtime.service().env_access();
+    Ok(Json(validation(&access, class, class_name, &map, problems)).into_response())
 }
 
 #[cfg(test)]
@@ -451,7 +458,13 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let v = validation(ConnectorClass::Postgres, "P", &map, ConfigErrors::default());
+        let v = validation(
+            &EnvAccess::Any,
+            ConnectorClass::Postgres,
+            "P",
+            &map,
+            ConfigErrors::default(),
+        );
         let configs = v["configs"].as_array().unwrap();
         let errors: usize = configs
             .iter()

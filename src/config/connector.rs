@@ -245,14 +245,8 @@ impl ConnectorConfig {
             map,
             problems: ConfigErrors::default(),
         };
-        if name.trim().is_empty() {
-            r.problems
-                .push("name", "the connector name must not be empty");
-        } else if name.contains('/') || name.chars().any(char::is_control) {
-            r.problems.push(
-                "name",
-                format!("`{name}` must not contain `/` or control characters"),
-            );
+        if let Err(msg) = check_connector_name(name) {
+            r.problems.push("name", msg);
         }
         if let Some(inner) = r.get("name")
             && inner != name
@@ -374,6 +368,75 @@ impl ConnectorConfig {
     }
 }
 
+/// The longest connector name: it goes into file names, transactional ids
+/// (`<group_id>-<name>`, Kafka allows 32 KiB) and metric labels.
+pub const MAX_CONNECTOR_NAME: usize = 200;
+
+/// Connector names are 1–200 characters of `[A-Za-z0-9._-]`, not starting with `.` or `-`:
+/// stricter than Kafka Connect, so a name is safe as a file name (no `/`, no `..`), in a
+/// transactional id and as a Prometheus label value without escaping.
+pub fn check_connector_name(name: &str) -> Result<(), String> {
+    // Quoted with escapes: the name may hold control characters meant for a log line.
+    let shown = name.escape_debug().to_string();
+    if name.is_empty() {
+        return Err("the connector name must not be empty".into());
+    }
+    if name.chars().count() > MAX_CONNECTOR_NAME {
+        return Err(format!(
+            "the connector name has {} characters; at most {MAX_CONNECTOR_NAME} are allowed",
+            name.chars().count()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "`{shown}` has `{}`; a connector name may only have letters, digits, `.`, `_` and `-`",
+            c.escape_debug()
+        ));
+    }
+    if name.starts_with(['.', '-']) {
+        return Err(format!("`{shown}` must not start with `.` or `-`"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[path = "connector_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn connector_names_are_safe_for_files_ids_and_labels() {
+        for ok in [
+            "inventory",
+            "a.b_c-1",
+            "A9",
+            &"x".repeat(MAX_CONNECTOR_NAME),
+        ] {
+            assert_eq!(check_connector_name(ok), Ok(()), "{ok}");
+        }
+        let err = |n: &str| check_connector_name(n).unwrap_err();
+        assert!(err("").contains("empty"));
+        assert!(err(&"x".repeat(201)).contains("201 characters"));
+        assert!(err("../etc").contains("has `/`"), "{}", err("../etc"));
+        assert!(err("a b").contains("has ` `"));
+        assert!(err("a\nb").contains("`a\\nb` has `\\n`"), "{}", err("a\nb"));
+        assert!(err("\"x\"").contains("has `\\\"`"), "{}", err("\"x\""));
+        assert!(err(".hidden").contains("must not start"));
+        assert!(err("-x").contains("must not start"));
+        assert!(err("é").contains("has `é`"));
+    }
+
+    #[test]
+    fn a_bad_name_is_refused_by_the_config_check() {
+        let map = BTreeMap::from([("connector.class".to_owned(), "postgres".to_owned())]);
+        let err = ConnectorConfig::from_map("a/b", &map).unwrap_err();
+        assert!(err.keys().contains(&"name".to_owned()), "{err}");
+        assert!(err.to_string().contains("`a/b` has `/`"), "{err}");
+    }
+}

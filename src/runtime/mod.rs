@@ -12,6 +12,7 @@ pub mod metrics;
 mod offsets_ops;
 mod ops;
 mod readers;
+mod secret_guard;
 mod status;
 mod store;
 
@@ -37,7 +38,7 @@ pub use store::{ConfigStore, StoreError, StoredConnector};
 // The reader contract lives in `source`; re-exported for callers that knew it here.
 pub use crate::source::{BatchSender, Closed, NoObserver, ReaderObserver, backoff_delay};
 
-use crate::config::{ConfigErrors, ConnectorConfig, ServiceConfig, resolve_env_refs};
+use crate::config::{ConfigErrors, ConnectorConfig, EnvAccess, ServiceConfig, resolve_env_refs};
 use crate::offsets::OffsetError;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,19 +75,23 @@ pub enum RuntimeError {
     DataDir(#[from] LockError),
 }
 
-/// Validates a connector map as the REST API receives it: `${env:NAME}` references resolved,
-/// then Debezium's keys checked. Every problem is reported, each naming its key.
+/// Validates a connector map as the REST API receives it: `${env:NAME}` references resolved
+/// (only the variables `access` allows), then Debezium's keys checked. Every problem is
+/// reported, each naming its key; a resolved value or a secret is never quoted in them.
 pub fn validate_config(
+    access: &EnvAccess,
     name: &str,
     raw: &BTreeMap<String, String>,
 ) -> Result<ConnectorConfig, ConfigErrors> {
-    let (resolved, mut problems) = resolve_env_refs(raw, |k| std::env::var(k).ok());
-    match ConnectorConfig::from_map(name, &resolved) {
+    let (map, mut hidden, mut problems) = resolve_env_refs(raw, access, |k| std::env::var(k).ok());
+    hidden.hide_secrets_of(raw);
+    hidden.hide_secrets_of(&map);
+    match ConnectorConfig::from_map(name, &map) {
         Ok(c) if problems.is_empty() => Ok(c),
-        Ok(_) => Err(problems),
+        Ok(_) => Err(hidden.scrub_errors(problems)),
         Err(e) => {
             problems.extend(e);
-            Err(problems)
+            Err(hidden.scrub_errors(problems))
         }
     }
 }
@@ -219,7 +224,7 @@ impl Runtime {
                 warn!(connector = %stored.name, "connectors.toml declares this connector: its file config replaces the one stored over the API");
                 continue;
             }
-            match validate_config(&stored.name, &stored.config) {
+            match validate_config(&rt.service.env_access(), &stored.name, &stored.config) {
                 Ok(config) => {
                     let mut entry = Entry::new(stored.config, config, stored.state, true);
                     if entry.target == TargetState::Running {

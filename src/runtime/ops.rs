@@ -67,7 +67,8 @@ impl Runtime {
         // Kafka Connect keeps the name in the config map too.
         raw.entry("name".to_owned())
             .or_insert_with(|| name.to_owned());
-        let config = validate_config(name, &raw).map_err(RuntimeError::Invalid)?;
+        let config = validate_config(&self.service.env_access(), name, &raw)
+            .map_err(RuntimeError::Invalid)?;
         let mut entry = Entry::new(raw, config, TargetState::Running, true);
         self.store.put(&entry.stored()).await?;
         self.spawn(&mut entry, ConnectorState::Unassigned);
@@ -79,7 +80,8 @@ impl Runtime {
 
     /// `PUT /connectors/{name}/config`: creates the connector, or replaces its config and
     /// restarts it (when it is meant to run). Returns whether it was created. A secret shown
-    /// as `[hidden]` and sent back unchanged keeps its current value.
+    /// as `[hidden]` and sent back unchanged keeps its current value, unless the update
+    /// changes where it is sent (400, see `secret_guard`).
     pub async fn put_config(
         &self,
         name: &str,
@@ -92,6 +94,9 @@ impl Runtime {
         raw.entry("name".to_owned())
             .or_insert_with(|| name.to_owned());
         if let Some((old, _)) = &existing {
+            if let Some(msg) = super::secret_guard::redirected_secret(old, &raw) {
+                return Err(RuntimeError::BadRequest(msg));
+            }
             for (key, value) in raw.iter_mut() {
                 if is_secret_key(key)
                     && value == HIDDEN
@@ -101,7 +106,8 @@ impl Runtime {
                 }
             }
         }
-        let config = validate_config(name, &raw).map_err(RuntimeError::Invalid)?;
+        let config = validate_config(&self.service.env_access(), name, &raw)
+            .map_err(RuntimeError::Invalid)?;
         let target = existing.as_ref().map_or(TargetState::Running, |(_, t)| *t);
         let mut entry = Entry::new(raw, config, target, true);
         self.store.put(&entry.stored()).await?;

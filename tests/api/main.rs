@@ -8,6 +8,7 @@ mod connectors;
 mod lifecycle;
 mod offsets;
 mod plugins;
+mod security;
 
 use std::sync::Arc;
 use std::time::Duration;
