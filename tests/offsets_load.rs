@@ -4,16 +4,18 @@
 //! "no offsets". Against the real broker (Tansu): the shared one, or a private one to stall.
 
 mod common;
+mod pg;
 
 use std::time::{Duration, Instant};
 
 use common::private::PrivateServers;
+use common::process::{ApiSiphon, shared_kafka_config};
 use common::{Server, server, unique_name};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use siphon::offsets::committed_reader::{read_committed, read_latest};
+use siphon::offsets::committed_reader::{crc32, read_committed, read_latest};
 use siphon::offsets::{KafkaOffsets, OffsetError, PgPosition, Position, TopicPresence, offset_key};
 
 const IDLE: Duration = Duration::from_secs(30);
@@ -129,7 +131,8 @@ async fn big_topic(
     (topic, connector)
 }
 
-async fn loads_the_newest_position(partitions: i32, others: usize, after: usize) {
+/// Returns the topic.
+async fn loads_the_newest_position(partitions: i32, others: usize, after: usize) -> String {
     let bootstrap = server(Server::Kafka);
     let started = Instant::now();
     let (topic, connector) = big_topic(&bootstrap, partitions, others, after).await;
@@ -150,6 +153,9 @@ async fn loads_the_newest_position(partitions: i32, others: usize, after: usize)
     assert_eq!(whole.records().count(), others + 2);
     let key = offset_key(&connector, "srv");
     let latest = read_latest(&bootstrap, &topic, &key, IDLE).await.unwrap();
+    // librdkafka's default partitioner put it where the reader looks first.
+    let hashed = (crc32(&key) % partitions as u32) as i32;
+    assert_eq!(latest.record.as_ref().map(|r| r.partition), Some(hashed));
     assert_eq!(
         latest.record.map(|r| r.value),
         whole
@@ -167,6 +173,10 @@ async fn loads_the_newest_position(partitions: i32, others: usize, after: usize)
         latest.records_scanned,
         whole.fetch_requests
     );
+    // A connector with nothing committed: every partition read to its start, and no offsets.
+    let none = offsets(&bootstrap, &topic, "never-ran");
+    assert_eq!(none.load(TopicPresence::Ensured, IDLE).await.unwrap(), None);
+    topic
 }
 
 #[tokio::test]
@@ -176,7 +186,32 @@ async fn a_big_offsets_topic_loads_the_newest_committed_position() {
 
 #[tokio::test]
 async fn the_key_is_found_on_any_partition_of_a_partitioned_topic() {
-    loads_the_newest_position(4, 4_000, 2_000).await;
+    let topic = loads_the_newest_position(4, 4_000, 2_000).await;
+    // Written by another partitioner: not where the key hashes to, found all the same.
+    let (bootstrap, connector) = (server(Server::Kafka), format!("{topic}_elsewhere"));
+    let key = offset_key(&connector, "srv");
+    let elsewhere = ((crc32(&key) + 1) % 4) as i32;
+    let (b, t, k) = (bootstrap.clone(), topic.clone(), key.clone());
+    tokio::task::spawn_blocking(move || {
+        let p = producer(&b, None);
+        let value = pg(700);
+        p.send(
+            BaseRecord::to(&t)
+                .key(&k)
+                .payload(&value)
+                .partition(elsewhere),
+        )
+        .map_err(|(e, _)| e)
+        .unwrap();
+        p.flush(Duration::from_secs(30)).unwrap();
+    })
+    .await
+    .unwrap();
+    let got = offsets(&bootstrap, &topic, &connector)
+        .load(TopicPresence::Ensured, IDLE)
+        .await
+        .unwrap();
+    assert_eq!(got, Some(Position::Postgres(PgPosition::after_commit(700))));
 }
 
 /// The figure for the issue: `cargo nextest run --test offsets_load --run-ignored only`.
@@ -261,4 +296,30 @@ async fn a_broker_that_cannot_be_read_is_an_error_not_no_offsets() {
         assert!(text.contains(&format!("`{topic}`")), "{text}");
         assert!(text.contains("connection failed"), "{text}");
     }
+}
+
+/// The whole service: a connector whose offsets topic exists uncompacted stops FAILED with the
+/// fix, rather than running on offsets the broker will delete.
+#[tokio::test]
+async fn a_connector_on_an_uncompacted_offsets_topic_fails_with_the_fix() {
+    let db = pg::TestDb::create().await;
+    let bootstrap = server(Server::Kafka);
+    let offsets_topic = format!("{}-offsets", db.name);
+    create_topic(&bootstrap, &offsets_topic, 1, Some("delete")).await;
+    let config = shared_kafka_config(&db.name, &db.connector_toml(&db.name, ""));
+    let dir = tempfile::tempdir().unwrap();
+    let siphon = ApiSiphon::start(dir.path(), &config, &[]).await;
+    siphon.wait_state(&db.name, "FAILED").await;
+    let trace = siphon.trace(&db.name).await.unwrap_or_default();
+    eprintln!("FAILED trace: {trace}");
+    assert!(
+        trace.contains(&format!(
+            "`{offsets_topic}` is not compacted (cleanup.policy: delete)"
+        )),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("--add-config cleanup.policy=compact"),
+        "{trace}"
+    );
 }

@@ -46,7 +46,7 @@ mod latest;
 use batch::Cursor;
 #[cfg(test)]
 use batch::split_batches;
-pub use latest::{LatestRead, read_latest};
+pub use latest::{LatestRead, crc32, read_latest};
 
 /// One delivered record: committed-transactional or non-transactional.
 #[derive(Debug, Clone, PartialEq, Eq)]
