@@ -15,6 +15,10 @@
 //! No SASL/TLS, no fetch sessions, no retries (the caller classifies with
 //! [`ReaderError::is_transient`] and retries the whole read).
 //!
+//! [`read_latest`] (the offsets load) reads only what it needs: the newest committed record of
+//! one key, backwards from the end (see `latest.rs`), after checking the topic is compacted.
+//! Its requests are bounded one by one (`Stalled`), not the whole read.
+//!
 //! Differences from Kafka's own `read_committed`: a consumer stops at the last stable offset
 //! (the first open transaction); this reader reads to the high watermark, so committed and
 //! non-transactional records *after* an open transaction are delivered too. Record headers come
@@ -23,7 +27,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -33,9 +37,16 @@ use kafka_protocol::messages::{
     MetadataRequest, RequestHeader, ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
-use kafka_protocol::records::RecordBatchDecoder;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod batch;
+mod latest;
+
+use batch::Cursor;
+// The fuzz targets decode raw batches as the reader does (see `crate::fuzzing`).
+pub(crate) use batch::{decode_batch, split_batches};
+pub use latest::{LatestRead, crc32, read_latest};
 
 /// One delivered record: committed-transactional or non-transactional.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +114,25 @@ pub enum ReaderError {
     UnknownTopic(String),
     #[error("reading the topic did not finish within {0:?}")]
     Timeout(Duration),
+    /// A connect or request that got no answer: the read stalls, it is not merely long.
+    #[error("broker {addr} did not answer within {waited:?}")]
+    Stalled { addr: String, waited: Duration },
+    /// Kafka Connect's rule for offset.storage.topic: with `delete`, old offsets disappear and
+    /// a connector would silently start over.
+    #[error(
+        "the offsets topic `{topic}` is not compacted (cleanup.policy: {policy}); it must have \
+         cleanup.policy=compact, or its offsets are deleted with old segments; fix it with `kafka-configs \
+         --bootstrap-server <broker> --alter --entity-type topics --entity-name {topic} \
+         --add-config cleanup.policy=compact` (or use another service.kafka.offsets_topic, \
+         which siphon creates compacted)"
+    )]
+    NotCompacted { topic: String, policy: String },
+    /// A read that failed part way, with what it had read (for the message).
+    #[error("{source}; read so far: {progress}")]
+    Interrupted {
+        progress: String,
+        source: Box<ReaderError>,
+    },
 }
 
 impl ReaderError {
@@ -110,11 +140,14 @@ impl ReaderError {
     /// `UnknownTopic` is definite here: an absent topic is for the caller to interpret.
     pub fn is_transient(&self) -> bool {
         match self {
-            ReaderError::Io(_) | ReaderError::Timeout(_) => true,
+            ReaderError::Io(_) | ReaderError::Timeout(_) | ReaderError::Stalled { .. } => true,
+            ReaderError::Interrupted { source, .. } => source.is_transient(),
             ReaderError::Broker { code, .. } => {
                 ResponseError::try_from_code(*code).is_some_and(|e| e.is_retriable())
             }
-            ReaderError::Protocol(_) | ReaderError::UnknownTopic(_) => false,
+            ReaderError::Protocol(_)
+            | ReaderError::UnknownTopic(_)
+            | ReaderError::NotCompacted { .. } => false,
         }
     }
 }
@@ -240,157 +273,6 @@ pub fn filter_committed(batches: impl IntoIterator<Item = DecodedBatch>) -> Filt
 }
 
 // ------------------------------------------------------------------------------------------
-// Record batches (v2) as they come in a Fetch response.
-
-/// Bytes of a v2 batch header, from the base offset to the record count.
-const BATCH_HEADER_LEN: usize = 61;
-const ATTR_TRANSACTIONAL: i16 = 1 << 4;
-const ATTR_CONTROL: i16 = 1 << 5;
-
-/// Splits a partition's `records` into whole batches. `true` if a trailing partial batch was
-/// cut off (the broker truncates at the byte limit).
-pub(crate) fn split_batches(mut buf: Bytes) -> Result<(Vec<Bytes>, bool), ReaderError> {
-    let mut batches = Vec::new();
-    while buf.len() >= 12 {
-        let len = (&buf[8..12]).get_i32();
-        let len = usize::try_from(len)
-            .map_err(|_| ReaderError::Protocol(format!("negative record batch length {len}")))?;
-        let total = 12 + len;
-        if buf.len() < total {
-            return Ok((batches, true));
-        }
-        batches.push(buf.split_to(total));
-    }
-    Ok((batches, !buf.is_empty()))
-}
-
-/// Decodes one whole batch of `partition`, keeping records with `from <= offset < to`.
-/// Returns the offset after the batch, and the batch unless no part of it is in range.
-pub(crate) fn decode_batch(
-    raw: Bytes,
-    partition: i32,
-    from: i64,
-    to: i64,
-) -> Result<(i64, Option<DecodedBatch>), ReaderError> {
-    if raw.len() < BATCH_HEADER_LEN {
-        return Err(ReaderError::Protocol(format!(
-            "record batch of {} bytes is shorter than its header",
-            raw.len()
-        )));
-    }
-    let base_offset = (&raw[0..8]).get_i64();
-    let magic = raw[16];
-    if magic != 2 {
-        return Err(ReaderError::Protocol(format!(
-            "record batch at offset {base_offset} has message format v{magic}; only v2 is supported"
-        )));
-    }
-    let attributes = (&raw[21..23]).get_i16();
-    let last_offset_delta = (&raw[23..27]).get_i32();
-    let producer_id = (&raw[43..51]).get_i64();
-    if last_offset_delta < 0 {
-        return Err(ReaderError::Protocol(format!(
-            "record batch at offset {base_offset} has last offset delta {last_offset_delta}"
-        )));
-    }
-    let after = base_offset.saturating_add(i64::from(last_offset_delta) + 1);
-    if after <= from || base_offset >= to {
-        return Ok((after, None));
-    }
-    let set = RecordBatchDecoder::decode(&mut raw.clone())
-        .map_err(|e| ReaderError::Protocol(format!("record batch at {base_offset}: {e:#}")))?;
-    // Never beyond the batch's own end: the cursor moves there, so nothing is read twice.
-    let in_range = |offset: i64| offset >= from && offset < to.min(after);
-    let batch = if attributes & ATTR_CONTROL != 0 {
-        let Some(record) = set.records.iter().find(|r| in_range(r.offset)) else {
-            return Ok((after, None));
-        };
-        DecodedBatch {
-            producer_id,
-            kind: BatchKind::Control(ControlType::from_key(record.key.as_ref())?),
-            records: Vec::new(),
-        }
-    } else {
-        let records = set
-            .records
-            .into_iter()
-            .filter(|r| in_range(r.offset))
-            .map(|r| CommittedRecord {
-                partition,
-                offset: r.offset,
-                key: r.key,
-                value: r.value,
-                headers: r
-                    .headers
-                    .into_iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), v))
-                    .collect(),
-                timestamp: r.timestamp,
-            })
-            .collect();
-        DecodedBatch {
-            producer_id,
-            kind: BatchKind::Data {
-                transactional: attributes & ATTR_TRANSACTIONAL != 0,
-            },
-            records,
-        }
-    };
-    Ok((after, Some(batch)))
-}
-
-/// Read progress of one partition.
-#[derive(Debug)]
-struct Cursor {
-    log_start: i64,
-    next: i64,
-    /// The high watermark of the first Fetch response (`i64::MAX` until then).
-    end: i64,
-    filter: TxnFilter,
-}
-
-impl Cursor {
-    fn new(log_start: i64) -> Self {
-        Cursor {
-            log_start,
-            next: log_start,
-            end: i64::MAX,
-            filter: TxnFilter::default(),
-        }
-    }
-
-    fn done(&self) -> bool {
-        self.next >= self.end
-    }
-
-    /// Applies a Fetch response's `records`; `true` if a partial batch was cut off.
-    fn apply(&mut self, partition: i32, records: Bytes) -> Result<bool, ReaderError> {
-        let (batches, truncated) = split_batches(records)?;
-        for raw in batches {
-            let (after, batch) = decode_batch(raw, partition, self.next, self.end)?;
-            if let Some(batch) = batch {
-                self.filter.push(batch);
-            }
-            self.next = self.next.max(after);
-        }
-        Ok(truncated)
-    }
-
-    fn finish(self, partition: i32) -> PartitionRecords {
-        let f = self.filter.finish();
-        PartitionRecords {
-            partition,
-            log_start_offset: self.log_start,
-            high_watermark: self.end,
-            records: f.records,
-            open_transactions: f.open_transactions,
-            open_records: f.open_records,
-            aborted_transactions: f.aborted_transactions,
-        }
-    }
-}
-
-// ------------------------------------------------------------------------------------------
 // A minimal Kafka connection.
 
 const CLIENT_ID: &str = "siphon-committed-reader";
@@ -420,17 +302,26 @@ struct Conn {
     correlation_id: i32,
     /// Broker's supported versions per API key.
     versions: HashMap<i16, (i16, i16)>,
+    /// How long one connect or request may go unanswered.
+    idle: Duration,
 }
 
 impl Conn {
-    async fn connect(addr: &str) -> Result<Self, ReaderError> {
-        let stream = TcpStream::connect(addr).await?;
+    async fn connect(addr: &str, idle: Duration) -> Result<Self, ReaderError> {
+        let stalled = || ReaderError::Stalled {
+            addr: addr.to_owned(),
+            waited: idle,
+        };
+        let stream = tokio::time::timeout(idle, TcpStream::connect(addr))
+            .await
+            .map_err(|_| stalled())??;
         stream.set_nodelay(true)?;
         let mut conn = Conn {
             addr: addr.to_owned(),
             stream,
             correlation_id: 0,
             versions: HashMap::new(),
+            idle,
         };
         conn.versions = conn.api_versions().await?;
         Ok(conn)
@@ -453,8 +344,24 @@ impl Conn {
         Ok(max)
     }
 
-    /// Sends one request frame and returns the response body (after its header).
+    /// Sends one request frame and returns the response body (after its header), or
+    /// `Stalled` when the broker does not answer within the connection's idle limit.
     async fn roundtrip(
+        &mut self,
+        api_key: ApiKey,
+        version: i16,
+        body: &impl Encodable,
+    ) -> Result<Bytes, ReaderError> {
+        let idle = self.idle;
+        tokio::time::timeout(idle, self.exchange(api_key, version, body))
+            .await
+            .map_err(|_| ReaderError::Stalled {
+                addr: self.addr.clone(),
+                waited: idle,
+            })?
+    }
+
+    async fn exchange(
         &mut self,
         api_key: ApiKey,
         version: i16,
@@ -736,14 +643,14 @@ async fn read_partitions(
 }
 
 /// Connects to the first answering address of a comma-separated `bootstrap` list.
-async fn connect_bootstrap(bootstrap: &str) -> Result<Conn, ReaderError> {
+async fn connect_bootstrap(bootstrap: &str, idle: Duration) -> Result<Conn, ReaderError> {
     let mut last = ReaderError::Protocol(format!("empty bootstrap list {bootstrap:?}"));
     for addr in bootstrap
         .split(',')
         .map(str::trim)
         .filter(|a| !a.is_empty())
     {
-        match Conn::connect(addr).await {
+        match Conn::connect(addr, idle).await {
             Ok(conn) => return Ok(conn),
             Err(e) => last = e,
         }
@@ -760,13 +667,13 @@ pub async fn read_committed(
     topic: &str,
     timeout: Duration,
 ) -> Result<ReadResult, ReaderError> {
-    tokio::time::timeout(timeout, read_all(bootstrap, topic))
+    tokio::time::timeout(timeout, read_all(bootstrap, topic, timeout))
         .await
         .map_err(|_| ReaderError::Timeout(timeout))?
 }
 
-async fn read_all(bootstrap: &str, topic: &str) -> Result<ReadResult, ReaderError> {
-    let mut conn = connect_bootstrap(bootstrap).await?;
+async fn read_all(bootstrap: &str, topic: &str, idle: Duration) -> Result<ReadResult, ReaderError> {
+    let mut conn = connect_bootstrap(bootstrap, idle).await?;
     let mut by_leader: BTreeMap<String, Vec<i32>> = BTreeMap::new();
     for (partition, leader) in leaders(&mut conn, topic).await? {
         by_leader.entry(leader).or_default().push(partition);
@@ -774,7 +681,7 @@ async fn read_all(bootstrap: &str, topic: &str) -> Result<ReadResult, ReaderErro
     let (mut partitions, mut fetch_requests) = (Vec::new(), 0);
     for (leader, ps) in by_leader {
         if leader != conn.addr {
-            conn = Conn::connect(&leader).await?;
+            conn = Conn::connect(&leader, idle).await?;
         }
         partitions.extend(read_partitions(&mut conn, topic, &ps, &mut fetch_requests).await?);
     }

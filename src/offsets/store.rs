@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::committed_reader::{CommittedRecord, ReadResult, ReaderError, read_committed};
+use super::committed_reader::{CommittedRecord, LatestRead, ReaderError, read_latest};
 use super::position::Position;
 
 #[derive(Debug, thiserror::Error)]
@@ -168,32 +168,28 @@ impl KafkaOffsets<'_> {
 
     /// The connector's newest committed offset record (its value and headers), if any.
     ///
+    /// `timeout` bounds each wait, not the read: a connect or request unanswered that long
+    /// fails the read (transient, naming the topic and how far it got), a big topic that keeps
+    /// answering is read to the end. The topic must be compacted (a definite error otherwise).
+    ///
     /// With [`TopicPresence::Ensured`] (a task about to resume, after fencing) it also waits
-    /// until no transaction holding an offset record of this connector is still open: such a
-    /// transaction is one of a fenced producer whose outcome the broker has not written yet,
-    /// and resuming before it settles would emit its batch again if it commits.
+    /// up to `timeout` until no transaction holding an offset record of this connector newer
+    /// than its newest committed one is still open: such a transaction is one of a fenced
+    /// producer whose outcome the broker has not written yet, and resuming before it settles
+    /// would emit its batch again if it commits.
     pub async fn latest_record(
         &self,
         presence: TopicPresence,
         timeout: Duration,
     ) -> Result<Option<CommittedRecord>, OffsetError> {
         let key = offset_key(self.connector, self.topic_prefix);
-        let ours = |r: &CommittedRecord| r.key.as_deref() == Some(key.as_slice());
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let Some(result) = self.read(presence, deadline, timeout).await? else {
+            let Some(result) = self.read(&key, presence, deadline, timeout).await? else {
                 return Ok(None);
             };
-            let unsettled = result
-                .partitions
-                .iter()
-                .any(|p| p.open_records.iter().any(ours));
-            if !unsettled || presence == TopicPresence::Unknown {
-                return Ok(result
-                    .records()
-                    .filter(|r| ours(r))
-                    .max_by_key(|r| r.offset)
-                    .cloned());
+            if result.open_after.is_empty() || presence == TopicPresence::Unknown {
+                return Ok(result.record);
             }
             if tokio::time::Instant::now() + Duration::from_millis(100) >= deadline {
                 return Err(OffsetError::Unsettled {
@@ -206,18 +202,19 @@ impl KafkaOffsets<'_> {
         }
     }
 
-    /// The whole offsets topic, or `None` for an unknown topic that may be absent.
+    /// The connector's newest record, or `None` for an unknown topic that may be absent.
     async fn read(
         &self,
+        key: &[u8],
         presence: TopicPresence,
         deadline: tokio::time::Instant,
         timeout: Duration,
-    ) -> Result<Option<ReadResult>, OffsetError> {
+    ) -> Result<Option<LatestRead>, OffsetError> {
         let topic = self.topic;
         let mut pause = Duration::from_millis(50);
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match read_committed(self.bootstrap, topic, left).await {
+            match read_latest(self.bootstrap, topic, key, timeout).await {
                 Ok(r) => return Ok(Some(r)),
                 Err(ReaderError::UnknownTopic(_)) if presence == TopicPresence::Unknown => {
                     return Ok(None);
