@@ -73,6 +73,15 @@ impl TaskError {
             TaskError::Emit(_) => {
                 "check the broker, the schema registry and the connector's topics"
             }
+            TaskError::Offsets(OffsetError::Kafka {
+                source: crate::offsets::committed_reader::ReaderError::NotCompacted { .. },
+                ..
+            }) => {
+                "make the offsets topic compacted as the message says, then restart the connector"
+            }
+            TaskError::Offsets(e) if e.is_transient() => {
+                "check that the broker answers; the connector retries by itself"
+            }
             TaskError::Offsets(_) => "the stored offset is unusable: reset the connector's offsets",
         }
     }
