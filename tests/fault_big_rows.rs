@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::audit::{assert_exactly, ops_by_key, settled_records, wait_committed};
+use common::private::PrivateServers;
 use common::process::{ApiSiphon, kafka_service};
 use common::{Server, server};
 use pg::TestDb;
@@ -23,9 +24,10 @@ fn big_text(mb: usize) -> String {
     )
 }
 
-/// The service TOML with the producer's message limit raised to 64 MiB, or as is.
-fn service(db: &TestDb, raised: bool) -> String {
-    let mut s = kafka_service(&server(Server::Kafka), &server(Server::Registry), &db.name);
+/// The service TOML on `bootstrap`, with the producer's message limit raised to 64 MiB, or
+/// as is.
+fn service(bootstrap: &str, db: &TestDb, raised: bool) -> String {
+    let mut s = kafka_service(bootstrap, &server(Server::Registry), &db.name);
     if raised {
         s.push_str("[service.kafka.producer]\n\"message.max.bytes\" = \"67108864\"\n");
     }
@@ -89,6 +91,8 @@ fn peak_rss_mib(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn a_row_over_the_message_limit_fails_naming_it_and_arrives_once_the_limit_is_raised() {
+    let broker = PrivateServers::start(&["kafka"]);
+    let bootstrap = broker.address("SIPHON_TEST_KAFKA");
     let db = TestDb::create().await;
     let sql = db.client().await;
     sql.batch_execute("CREATE TABLE docs (id bigint PRIMARY KEY, body text NOT NULL)")
@@ -98,7 +102,7 @@ async fn a_row_over_the_message_limit_fails_naming_it_and_arrives_once_the_limit
     let connector = db.connector_toml(&db.name, "");
     let mut siphon = ApiSiphon::start(
         dir.path(),
-        &format!("{}{connector}", service(&db, false)),
+        &format!("{}{connector}", service(&bootstrap, &db, false)),
         &[],
     )
     .await;
@@ -128,12 +132,12 @@ async fn a_row_over_the_message_limit_fails_naming_it_and_arrives_once_the_limit
     siphon.process.kill();
     let siphon = ApiSiphon::start(
         dir.path(),
-        &format!("{}{connector}", service(&db, true)),
+        &format!("{}{connector}", service(&bootstrap, &db, true)),
         &[],
     )
     .await;
     let records = settled_records(
-        &server(Server::Kafka),
+        &bootstrap,
         &server(Server::Registry),
         &topic,
         3,
@@ -167,6 +171,10 @@ async fn insert_big(sql: &tokio_postgres::Client, first: i64, n: i64, mb: usize,
 async fn rows_of_2_and_50_mb_snapshot_and_stream_with_bounded_memory() {
     let long = std::env::var("SIPHON_TEST_BIG_ROWS").is_ok_and(|v| v == "1");
     let fifties: i64 = if long { 20 } else { 8 };
+    // A broker of its own: the local broker keeps everything in memory, and a gigabyte of
+    // big records would stay in the shared one for every later test.
+    let broker = PrivateServers::start(&["kafka"]);
+    let bootstrap = broker.address("SIPHON_TEST_KAFKA");
     let db = TestDb::create().await;
     let sql = db.client().await;
     sql.batch_execute(
@@ -179,7 +187,11 @@ async fn rows_of_2_and_50_mb_snapshot_and_stream_with_bounded_memory() {
     insert_big(&sql, 1, 5, 2, 5).await;
     insert_big(&sql, 100, fifties, 50, 1).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = format!("{}{}", service(&db, true), db.connector_toml(&db.name, ""));
+    let config = format!(
+        "{}{}",
+        service(&bootstrap, &db, true),
+        db.connector_toml(&db.name, "")
+    );
     let started = Instant::now();
     let siphon = ApiSiphon::start(dir.path(), &config, &[]).await;
     let limit = MemoryLimit::apply(siphon.process.pid(), LIMIT_MIB);
@@ -188,7 +200,7 @@ async fn rows_of_2_and_50_mb_snapshot_and_stream_with_bounded_memory() {
     }
     siphon.wait_state(&db.name, "RUNNING").await;
     let topic = format!("{}.public.docs", db.name);
-    wait_committed(&server(Server::Kafka), &topic, 5 + fifties as usize).await;
+    wait_committed(&bootstrap, &topic, 5 + fifties as usize).await;
     let snapshot_peak = peak_rss_mib(siphon.process.pid());
     // Stream: 50 MB rows two per transaction (a transaction bigger than a batch's share of
     // the byte bound), and 2 MB rows.
@@ -200,7 +212,7 @@ async fn rows_of_2_and_50_mb_snapshot_and_stream_with_bounded_memory() {
         .chain(2000..2005)
         .collect();
     let records = settled_records(
-        &server(Server::Kafka),
+        &bootstrap,
         &server(Server::Registry),
         &topic,
         ids.len(),
