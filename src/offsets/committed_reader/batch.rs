@@ -30,6 +30,29 @@ pub(crate) fn split_batches(mut buf: Bytes) -> Result<(Vec<Bytes>, bool), Reader
     Ok((batches, !buf.is_empty()))
 }
 
+/// Records a compressed batch may claim: far more than a broker's largest batch holds.
+const MAX_COMPRESSED_RECORDS: usize = 1 << 20;
+
+/// Refuses a batch that claims more records than it can hold before kafka-protocol reserves
+/// room for them all (a corrupt count asked it for hundreds of gigabytes: the `kafka_batches`
+/// fuzz target). Uncompressed, every record takes at least one byte.
+fn check_record_count(raw: &[u8], base_offset: i64, attributes: i16) -> Result<(), ReaderError> {
+    let count = i32::from_be_bytes([raw[57], raw[58], raw[59], raw[60]]);
+    let body = raw.len() - BATCH_HEADER_LEN;
+    let compressed = attributes & 0x7 != 0;
+    let limit = if compressed {
+        MAX_COMPRESSED_RECORDS
+    } else {
+        body
+    };
+    match usize::try_from(count) {
+        Ok(n) if n <= limit => Ok(()),
+        _ => Err(ReaderError::Protocol(format!(
+            "record batch at offset {base_offset} claims {count} records in {body} bytes"
+        ))),
+    }
+}
+
 /// Decodes one whole batch of `partition`, keeping records with `from <= offset < to`.
 /// Returns the offset after the batch, and the batch unless no part of it is in range.
 pub(crate) fn decode_batch(
@@ -63,6 +86,7 @@ pub(crate) fn decode_batch(
     if after <= from || base_offset >= to {
         return Ok((after, None));
     }
+    check_record_count(&raw, base_offset, attributes)?;
     let set = RecordBatchDecoder::decode(&mut raw.clone())
         .map_err(|e| ReaderError::Protocol(format!("record batch at {base_offset}: {e:#}")))?;
     // Never beyond the batch's own end: the cursor moves there, so nothing is read twice.
@@ -153,5 +177,29 @@ impl Cursor {
             open_records: f.open_records,
             aborted_transactions: f.aborted_transactions,
         }
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::*;
+
+    fn header(count: i32, body: usize) -> Vec<u8> {
+        let mut raw = vec![0u8; BATCH_HEADER_LEN + body];
+        raw[57..61].copy_from_slice(&count.to_be_bytes());
+        raw
+    }
+
+    #[test]
+    fn a_batch_cannot_claim_more_records_than_it_can_hold() {
+        assert!(check_record_count(&header(10, 10), 0, 0).is_ok());
+        let e = check_record_count(&header(11, 10), 7, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("offset 7 claims 11 records in 10 bytes"), "{e}");
+        assert!(check_record_count(&header(-1, 10), 0, 0).is_err());
+        // Compressed (zstd): many records per byte are fine, billions are not.
+        assert!(check_record_count(&header(1000, 10), 0, 4).is_ok());
+        assert!(check_record_count(&header(i32::MAX, 10), 0, 4).is_err());
     }
 }
