@@ -214,7 +214,34 @@ pub struct ConnectorConfig {
     pub decimal_handling_mode: DecimalHandlingMode,
     pub time_precision_mode: TimePrecisionMode,
     /// The map it came from, for the REST API (which hides secrets when showing it).
-    pub raw: BTreeMap<String, String>,
+    pub raw: RawMap,
+}
+
+/// The map a config came from. Its `Debug` hides secret values (as the API shows them), so
+/// a config printed in a log or a panic never carries a password.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct RawMap(pub BTreeMap<String, String>);
+
+impl std::ops::Deref for RawMap {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RawMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| {
+                let shown = if super::is_secret_key(k) {
+                    "[hidden]"
+                } else {
+                    v.as_str()
+                };
+                (k, shown)
+            }))
+            .finish()
+    }
 }
 
 /// `max.queue.size.in.bytes` by default. Debezium's default is 0 (no bound); Siphon bounds
@@ -363,7 +390,7 @@ impl ConnectorConfig {
             tombstones_on_delete,
             decimal_handling_mode,
             time_precision_mode,
-            raw: map.clone(),
+            raw: RawMap(map.clone()),
         })
     }
 }

@@ -282,3 +282,24 @@ fn edit_distance_counts_edits() {
     assert_eq!(edit_distance("", "abc"), 3);
     assert_eq!(edit_distance("same", "same"), 0);
 }
+
+#[test]
+fn debug_output_of_a_config_hides_its_secrets() {
+    let mut m = pg_base();
+    m.insert("database.password".into(), "pw-canary-7731".into());
+    let c = ConnectorConfig::from_map("c", &m).unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("pw-canary-7731"), "{shown}");
+    assert!(shown.contains("[hidden]"), "{shown}");
+    let mongo = map(&[
+        ("connector.class", "mongodb"),
+        ("topic.prefix", "p"),
+        (
+            "mongodb.connection.string",
+            "mongodb://u:mongo-canary-9@h/?replicaSet=rs0",
+        ),
+    ]);
+    let c = ConnectorConfig::from_map("m", &mongo).unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("mongo-canary-9"), "{shown}");
+}

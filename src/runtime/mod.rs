@@ -261,7 +261,7 @@ impl Runtime {
             return Err(RuntimeError::AlreadyExists(config.name));
         }
         let name = config.name.clone();
-        let mut entry = Entry::new(config.raw.clone(), config, TargetState::Running, false);
+        let mut entry = Entry::new(config.raw.0.clone(), config, TargetState::Running, false);
         self.spawn(&mut entry, ConnectorState::Unassigned);
         entries.insert(name, entry);
         Ok(())
