@@ -19,3 +19,4 @@ pub mod runtime;
 pub mod source;
 pub(crate) mod task;
 pub mod telemetry;
+pub mod tls;

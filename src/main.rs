@@ -76,6 +76,8 @@ enum LogFormatArg {
 
 fn main() -> ExitCode {
     tune_allocator();
+    // Before any TLS client or server is built (several crates would otherwise each need one).
+    siphon::tls::install_crypto_provider();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { config } => validate(&config),

@@ -16,6 +16,7 @@ pub mod private;
 pub mod process;
 pub mod replay;
 pub mod standin;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::future::Future;
