@@ -505,7 +505,10 @@ impl FileConfig {
                 problems.push(label.clone() + ".name", "appears more than once");
             }
             match ConnectorConfig::from_map(&raw.name, &raw.config) {
-                Ok(c) => connectors.push(c),
+                Ok(mut c) => {
+                    c.hidden.extend(hidden.clone());
+                    connectors.push(c)
+                }
                 Err(errors) => problems.extend(errors.prefixed(&label)),
             }
         }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::check_topic_name;
+use super::env_refs::Resolved;
 use super::filters::Filters;
 use super::keys::{KEYS, check_keys};
 use super::problems::ConfigErrors;
@@ -215,6 +216,9 @@ pub struct ConnectorConfig {
     pub time_precision_mode: TimePrecisionMode,
     /// The map it came from, for the REST API (which hides secrets when showing it).
     pub raw: RawMap,
+    /// Values no status trace or log line may quote: its secrets and the values read from
+    /// `${env:}` (drivers may echo a password or a connection string in their errors).
+    pub hidden: Resolved,
 }
 
 /// The map a config came from. Its `Debug` hides secret values (as the API shows them), so
@@ -249,6 +253,11 @@ impl fmt::Debug for RawMap {
 pub const DEFAULT_QUEUE_BYTES: u64 = 128 << 20;
 
 impl ConnectorConfig {
+    /// `text` (an error, a trace) with the connector's secrets and `${env:}` values replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        self.hidden.scrub(text)
+    }
+
     /// How many batches the reader → emitter queue holds: `max.queue.size` events in batches
     /// of `max.batch.size`.
     pub fn queue_depth(&self) -> usize {
@@ -391,6 +400,11 @@ impl ConnectorConfig {
             decimal_handling_mode,
             time_precision_mode,
             raw: RawMap(map.clone()),
+            hidden: {
+                let mut hidden = Resolved::default();
+                hidden.hide_secrets_of(map);
+                hidden
+            },
         })
     }
 }

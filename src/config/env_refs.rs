@@ -40,10 +40,17 @@ pub fn compile_allowlist(pattern: &str) -> Result<Regex, String> {
 
 /// Values that must not be quoted in messages, each with what to say instead: the values
 /// read from the environment, and the secrets of a config.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Resolved {
     /// (value, replacement), longest value first.
     pairs: Vec<(String, String)>,
+}
+
+// The values are what must not be printed.
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Resolved({} hidden values)", self.pairs.len())
+    }
 }
 
 impl Resolved {

@@ -105,7 +105,11 @@ pub async fn committed_position(
 }
 
 /// Reports the reader's reconnects in the connector's status and error count.
-struct StatusObserver(Arc<Mutex<ConnectorStatus>>, Arc<ConnectorMetrics>);
+struct StatusObserver(
+    Arc<Mutex<ConnectorStatus>>,
+    Arc<ConnectorMetrics>,
+    Arc<ConnectorConfig>,
+);
 
 impl crate::source::ReaderObserver for StatusObserver {
     // RUNNING only from here: a user who writes once the status says RUNNING must see the
@@ -119,10 +123,14 @@ impl crate::source::ReaderObserver for StatusObserver {
         status.trace = None;
         status.health.running(Instant::now());
     }
+    fn scrub(&self, text: &str) -> String {
+        self.2.scrub(text)
+    }
     fn retrying(&self, error: &dyn std::fmt::Display) {
         self.1.error();
         let mut status = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         status.state = ConnectorState::Restarting;
+        let error = self.scrub(&error.to_string());
         status.trace = Some(format!("{error}\nthe reader reconnects by itself"));
         status.health.error(Instant::now(), SystemTime::now());
     }
@@ -182,7 +190,7 @@ async fn run_once(
     ));
     let _meter = AbortOnDrop(meter);
     let reader_config = Arc::clone(config);
-    let observer = StatusObserver(Arc::clone(status), Arc::clone(metrics));
+    let observer = StatusObserver(Arc::clone(status), Arc::clone(metrics), Arc::clone(config));
     let readers = Arc::clone(readers);
     let mut reader = tokio::spawn(
         async move {
@@ -285,9 +293,10 @@ pub(crate) async fn supervise(
                         let delay = backoff_delay(attempt, Duration::from_millis(500), Duration::from_secs(60));
                         s.health.next_attempt_in(now, delay);
                         s.state = ConnectorState::Restarting;
-                        s.trace = Some(format!("{e}\nhint: {}", e.hint()));
+                        s.trace = Some(config.scrub(&format!("{e}\nhint: {}", e.hint())));
                         delay
                     };
+                    let e = config.scrub(&e.to_string());
                     warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error; restarting from the committed position");
                     attempt = attempt.saturating_add(1);
                     tokio::select! {
@@ -297,8 +306,10 @@ pub(crate) async fn supervise(
                 }
                 Err(e) => {
                     metrics.error();
-                    error!(error = %e, "connector failed");
-                    set(ConnectorStatus::failed(&e, e.hint()));
+                    let mut failed = ConnectorStatus::failed(&e, e.hint());
+                    failed.trace = failed.trace.map(|t| config.scrub(&t));
+                    error!(error = %config.scrub(&e.to_string()), "connector failed");
+                    set(failed);
                     return;
                 }
             }

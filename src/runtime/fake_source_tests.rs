@@ -19,6 +19,9 @@ enum Step {
     Transient,
     /// Fails at once with a definite error.
     Definite,
+    /// Fails at once with a transient, then (next session) a definite error quoting this
+    /// text, as a driver that echoes its connection string.
+    Echo(&'static str),
     /// Reports the start point fixed, hands over one batch at this commit LSN, then streams
     /// nothing until stopped.
     Deliver(u64),
@@ -30,6 +33,8 @@ enum Step {
 enum FakeError {
     #[error("fake: connection reset by peer")]
     Transient,
+    #[error("fake: cannot connect with {0}")]
+    Echo(String, bool),
     #[error("{0}")]
     Definite(String),
     #[error("fake: the emitter stopped")]
@@ -38,7 +43,7 @@ enum FakeError {
 
 impl SourceError for FakeError {
     fn is_transient(&self) -> bool {
-        matches!(self, FakeError::Transient)
+        matches!(self, FakeError::Transient | FakeError::Echo(_, true))
     }
     fn is_downstream_closed(&self) -> bool {
         matches!(self, FakeError::Closed)
@@ -84,6 +89,10 @@ impl Fake {
             .unwrap_or(Step::Stall);
         match step {
             Step::Transient => Err(FakeError::Transient),
+            Step::Echo(text) => {
+                let transient = self.starts.lock().unwrap().len() == 1;
+                Err(FakeError::Echo(text.to_owned(), transient))
+            }
             Step::Definite => Err(FakeError::Definite(
                 "fake: column `t.c` has a type nothing maps".into(),
             )),
@@ -246,6 +255,29 @@ async fn a_definite_failure_fails_the_connector_with_the_sources_hint() {
         "{trace}"
     );
     assert_eq!(fake.starts.lock().unwrap().len(), 1, "no retry");
+}
+
+#[tokio::test]
+async fn traces_never_quote_the_connectors_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(&[
+        Step::Echo("postgres://u:s3cr3t-pw@db/d"),
+        Step::Echo("password=s3cr3t-pw"),
+    ]);
+    let rt = fake_runtime(&dir, &fake);
+    let mut config = pg_config("a");
+    let mut map = config.raw.0.clone();
+    map.insert("database.password".into(), "s3cr3t-pw".into());
+    config = ConnectorConfig::from_map("a", &map).unwrap();
+    rt.start(config).unwrap();
+    wait_until(&rt, "restarting", |s| s.state == ConnectorState::Restarting).await;
+    let restarting = rt.statuses()["a"].trace.clone().unwrap();
+    wait_until(&rt, "failed", |s| s.state == ConnectorState::Failed).await;
+    let failed = rt.statuses()["a"].trace.clone().unwrap();
+    for trace in [restarting, failed] {
+        assert!(!trace.contains("s3cr3t"), "{trace}");
+        assert!(trace.contains("[hidden]"), "{trace}");
+    }
 }
 
 #[tokio::test]

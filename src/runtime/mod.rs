@@ -87,7 +87,10 @@ pub fn validate_config(
     hidden.hide_secrets_of(raw);
     hidden.hide_secrets_of(&map);
     match ConnectorConfig::from_map(name, &map) {
-        Ok(c) if problems.is_empty() => Ok(c),
+        Ok(mut c) if problems.is_empty() => {
+            c.hidden.extend(hidden);
+            Ok(c)
+        }
         Ok(_) => Err(hidden.scrub_errors(problems)),
         Err(e) => {
             problems.extend(e);

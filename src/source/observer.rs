@@ -9,6 +9,11 @@ pub trait ReaderObserver: Sync {
     fn started(&self) {}
     fn streaming(&self) {}
     fn retrying(&self, _error: &dyn Display) {}
+    /// `text` as it may be logged: the connector's secrets taken out (drivers may quote a
+    /// connection string in their errors).
+    fn scrub(&self, text: &str) -> String {
+        text.to_owned()
+    }
 }
 
 /// An observer that ignores everything.

@@ -92,7 +92,8 @@ pub async fn run<S: Source>(
                 }
                 let delay =
                     backoff_delay(attempt, Duration::from_millis(200), Duration::from_secs(30));
-                warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient error, reconnecting");
+                let shown = observer.scrub(&e.to_string());
+                warn!(error = %shown, retry_in_ms = delay.as_millis() as u64, "transient error, reconnecting");
                 observer.retrying(&e);
                 tokio::time::sleep(delay).await;
                 attempt = attempt.saturating_add(1);
