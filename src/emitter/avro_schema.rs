@@ -12,13 +12,11 @@
 //! - Structs as records whose full name is the Connect name split at the last `.`; a record's
 //!   `namespace` is written only where it differs from the enclosing one, and a named type seen
 //!   before in the same schema is written as a reference (Avro forbids redefinition).
-//! - Envelope fields in the order the emitter's issue requires: `before`, `after`, `source`,
-//!   `op`, `ts_ms`, `ts_us`, `ts_ns`, `transaction` ([`ENVELOPE_FIELDS`]). Debezium's
-//!   `Envelope.Builder` puts `transaction` before `op` (it adds it with the record and source
-//!   schemas, and `op`/`ts_*` only at `build()`; a registered Debezium 3.x schema shows the
-//!   same). Avro readers resolve fields by name, so either order decodes with Debezium's schema
-//!   as the reader schema; only a consumer that took a fixed copy of Debezium's schema as the
-//!   *writer* schema, instead of the registered one, would see the difference.
+//! - Envelope fields in Debezium's order: `before`, `after`, `source`, `transaction`, `op`,
+//!   `ts_ms`, `ts_us`, `ts_ns` ([`ENVELOPE_FIELDS`]); `Envelope.Builder` adds `transaction`
+//!   with the record and source schemas and `op`/`ts_*` at `build()`. Avro's binary encoding
+//!   follows the writer schema's field order, so a consumer holding a fixed copy of
+//!   Debezium's schema as the writer schema reads Siphon's records too.
 //!
 //! Names: topics follow Debezium's `sanitizedTopicName` (characters outside `[A-Za-z0-9._-]`
 //! become `_`), schema names its `SchemaNameAdjuster` in `avro` mode ([`sanitize_avro_name`]),
@@ -161,18 +159,16 @@ pub const UNAVAILABLE_PLACEHOLDER: &str = "__debezium_unavailable_value";
 pub const SNAPSHOT_ALLOWED: &str =
     "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
 
-/// Envelope field names, in the order the emitter's issue requires. Debezium's
-/// `Envelope.Builder` puts `transaction` before `op`; Avro readers resolve fields by name, so
-/// either order decodes with Debezium's reader schema.
+/// Envelope field names, in Debezium's order (see the module documentation).
 pub const ENVELOPE_FIELDS: [&str; 8] = [
     "before",
     "after",
     "source",
+    "transaction",
     "op",
     "ts_ms",
     "ts_us",
     "ts_ns",
-    "transaction",
 ];
 
 /// Kafka's topic name length limit, which Debezium truncates to.
