@@ -67,6 +67,8 @@ pub enum PgError {
     },
     #[error("replication protocol: {0}")]
     Protocol(String),
+    #[error("{0}")]
+    UnsupportedVersion(String),
     #[error("the emitter stopped")]
     DownstreamClosed,
 }

@@ -20,6 +20,7 @@ mod snapshot;
 mod sqlstate;
 mod stream;
 pub mod types;
+mod version;
 
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
 
@@ -87,6 +88,7 @@ async fn run(
 
     let sql = setup::connect(db, &dbname).await?;
     setup::check_prerequisites(&sql).await?;
+    let version = setup::server_version(&sql).await?;
     setup::ensure_publication(
         &sql,
         &pg.publication_name,
@@ -177,7 +179,7 @@ async fn run(
         setup::check_slot_capacity(&sql).await?;
         let mut session = ReplicationClient::connect_gated(repl_config.clone()).await?;
         let (consistent_point, snapshot_name) =
-            create_slot(&mut session, &pg.slot_name, snapshot_needed).await?;
+            create_slot(&mut session, &pg.slot_name, snapshot_needed, version).await?;
         info!(slot = %pg.slot_name, consistent_point = %format_lsn(consistent_point), "created replication slot");
         exported = snapshot_name;
         stream_point = consistent_point.saturating_sub(1);
@@ -256,18 +258,16 @@ async fn explain_start_error(sql: &tokio_postgres::Client, slot: &str, e: PgErro
     }
 }
 
-/// `CREATE_REPLICATION_SLOT … (SNAPSHOT 'export'|'nothing')`: the consistent point and the
-/// exported snapshot's name.
+/// Creates the slot, exporting its snapshot or not: the consistent point and the exported
+/// snapshot's name.
 async fn create_slot(
     session: &mut ReplicationClient,
     slot: &str,
     export: bool,
+    version: version::ServerVersion,
 ) -> Result<(u64, Option<String>), PgError> {
-    let mode = if export { "export" } else { "nothing" };
     let rows = session
-        .simple_query(&format!(
-            "CREATE_REPLICATION_SLOT \"{slot}\" LOGICAL pgoutput (SNAPSHOT '{mode}')"
-        ))
+        .simple_query(&version::create_slot_command(slot, export, version))
         .await?;
     let row = rows
         .first()

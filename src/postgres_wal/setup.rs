@@ -4,6 +4,7 @@ use tokio_postgres::{Client, NoTls};
 use tracing::{info, warn};
 
 use super::error::{PgError, parse_lsn};
+use super::version::ServerVersion;
 use crate::config::{DatabaseConfig, Filters, PublicationAutocreateMode};
 use crate::event::TableId;
 
@@ -61,6 +62,21 @@ pub async fn check_prerequisites(client: &Client) -> Result<(), PgError> {
         return Err(PgError::NoReplicationPrivilege { user: row.get(0) });
     }
     Ok(())
+}
+
+/// The server's version, refused if it is too old to stream from.
+pub async fn server_version(client: &Client) -> Result<ServerVersion, PgError> {
+    let num: String = client
+        .query_one("SHOW server_version_num", &[])
+        .await
+        .map_err(q("SHOW server_version_num"))?
+        .get(0);
+    let version = ServerVersion::parse(&num)
+        .ok_or_else(|| PgError::Protocol(format!("server_version_num `{num}` is not a number")))?;
+    match version.unsupported() {
+        Some(reason) => Err(PgError::UnsupportedVersion(reason)),
+        None => Ok(version),
+    }
 }
 
 /// A slot as `pg_replication_slots` shows it.
