@@ -9,6 +9,7 @@ mod connector;
 mod env_refs;
 mod filters;
 mod keys;
+mod legacy_keys;
 mod mongo_options;
 mod problems;
 mod reader;

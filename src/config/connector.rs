@@ -216,6 +216,8 @@ pub struct ConnectorConfig {
     pub time_precision_mode: TimePrecisionMode,
     /// The map it came from, for the REST API (which hides secrets when showing it).
     pub raw: RawMap,
+    /// Keys accepted without effect, each with why (logged when the connector starts).
+    pub notices: Vec<super::ConfigProblem>,
     /// Values no status trace or log line may quote: its secrets and the values read from
     /// `${env:}` (drivers may echo a password or a connection string in their errors).
     pub hidden: Resolved,
@@ -306,7 +308,8 @@ impl ConnectorConfig {
             return Err(r.problems);
         };
         let family = class.kind();
-        check_keys(map, family, &mut r.problems);
+        let mut notices = ConfigErrors::default();
+        check_keys(map, family, &mut r.problems, &mut notices);
 
         let topic_prefix = r.required("topic.prefix").unwrap_or_default().to_owned();
         if !topic_prefix.is_empty()
@@ -400,6 +403,7 @@ impl ConnectorConfig {
             decimal_handling_mode,
             time_precision_mode,
             raw: RawMap(map.clone()),
+            notices: notices.0,
             hidden: {
                 let mut hidden = Resolved::default();
                 hidden.hide_secrets_of(map);
@@ -446,6 +450,10 @@ pub fn check_connector_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 #[path = "connector_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tutorial_tests.rs"]
+mod tutorial_tests;
 
 #[cfg(test)]
 mod name_tests {

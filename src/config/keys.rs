@@ -106,8 +106,17 @@ pub(super) fn check_keys(
     map: &BTreeMap<String, String>,
     family: SourceKind,
     problems: &mut ConfigErrors,
+    notices: &mut ConfigErrors,
 ) {
     for (key, value) in map {
+        if let Some(why) = super::legacy_keys::no_effect(key, family) {
+            notices.push(key.as_str(), why);
+            continue;
+        }
+        if let Some(msg) = super::legacy_keys::renamed(key) {
+            problems.push(key.as_str(), msg);
+            continue;
+        }
         if let Some((_, families)) = KEYS.iter().find(|(k, _)| k == key) {
             if !families.contains(&family) {
                 problems.push(

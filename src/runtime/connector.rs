@@ -262,6 +262,9 @@ pub(crate) async fn supervise(
 ) {
     let span = info_span!("connector", name = %config.name, class = config.class.name());
     async move {
+        for notice in &config.notices {
+            warn!(key = %notice.key, "{}", notice.message);
+        }
         let set = |s: ConnectorStatus| *status.lock().unwrap_or_else(PoisonError::into_inner) = s;
         // The backoff's step within the current degraded period (see `health`).
         let mut attempt = 0u32;
