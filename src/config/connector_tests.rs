@@ -303,3 +303,14 @@ fn debug_output_of_a_config_hides_its_secrets() {
     let shown = format!("{c:?}");
     assert!(!shown.contains("mongo-canary-9"), "{shown}");
 }
+
+#[test]
+fn slot_drop_on_stop_true_is_refused_with_the_way_out() {
+    let mut m = pg_base();
+    m.insert("slot.drop.on.stop".into(), "false".into());
+    ConnectorConfig::from_map("c", &m).unwrap();
+    m.insert("slot.drop.on.stop".into(), "true".into());
+    let e = errors("c", &m);
+    assert_eq!(e.keys(), ["slot.drop.on.stop"]);
+    assert!(e.to_string().contains("pg_drop_replication_slot"), "{e}");
+}

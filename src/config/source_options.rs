@@ -21,7 +21,6 @@ pub struct PostgresOptions {
     /// `database.dbname`: the one database a PostgreSQL connector reads.
     pub dbname: String,
     pub slot_name: String,
-    pub slot_drop_on_stop: bool,
     pub publication_name: String,
     pub publication_autocreate_mode: PublicationAutocreateMode,
     /// `true`: hstore as a map; `false` (Debezium's default): as JSON text.
@@ -151,11 +150,18 @@ fn database(r: &mut Reader<'_>, default_port: u16) -> DatabaseConfig {
 }
 
 fn postgres(r: &mut Reader<'_>, database: DatabaseConfig, dbname: String) -> PostgresOptions {
+    // Only the default is accepted: a slot dropped at each stop loses every change made while
+    // the connector is stopped, which no offset can bring back.
+    if r.boolean("slot.drop.on.stop", false) {
+        r.problems.push(
+            "slot.drop.on.stop",
+            "`true` is not supported: the changes made while the connector is stopped would be              lost with the slot; to remove the slot after deleting the connector, run              SELECT pg_drop_replication_slot('<slot.name>')",
+        );
+    }
     PostgresOptions {
         database,
         dbname,
         slot_name: slot_name(r),
-        slot_drop_on_stop: r.boolean("slot.drop.on.stop", false),
         publication_name: r
             .get("publication.name")
             .unwrap_or("dbz_publication")
