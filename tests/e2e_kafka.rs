@@ -90,6 +90,17 @@ async fn python_avro_consumer_reads_debezium_events() {
         ]
     );
 
+    // The primary-key change's pair carries Debezium's headers, as Kafka Connect's default
+    // header converter writes the key struct.
+    for (i, header, key) in [
+        (6, "__debezium.newkey", r#"{"id":30}"#),
+        (7, "__debezium.newkey", r#"{"id":30}"#),
+        (8, "__debezium.oldkey", r#"{"id":3}"#),
+    ] {
+        assert_eq!(records[i]["headers"], json!({ header: key }), "record {i}");
+    }
+    assert_eq!(records[3]["headers"], json!({}));
+
     let insert = &records[2]["value"];
     assert_eq!(insert["before"], Json::Null);
     assert_eq!(

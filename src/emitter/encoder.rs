@@ -241,10 +241,7 @@ fn encode_one(
     now_us: i64,
     limit: usize,
 ) -> Result<OutRecord, EncoderError> {
-    let (event, tombstone) = match planned {
-        Planned::Event(e) => (e, false),
-        Planned::Tombstone(e) => (e, true),
-    };
+    let (event, tombstone) = (&planned.event, planned.tombstone);
     let key = match (key_value(event, &entry.schemas)?, &entry.key) {
         (Some(v), Some((writer, id))) => {
             Some(writer.framed(*id, &v).map_err(writer_err(&entry.topic))?)
@@ -270,12 +267,35 @@ fn encode_one(
             limit,
         });
     }
+    let headers = match &planned.key_header {
+        Some(h) => vec![(h.name.to_owned(), key_header_text(event, &h.row, entry)?)],
+        None => Vec::new(),
+    };
     Ok(OutRecord {
         topic: entry.topic.clone(),
         key,
         value,
-        headers: Vec::new(),
+        headers,
     })
+}
+
+/// The `__debezium.*key` header's value: the key of `row`, as Kafka Connect's default header
+/// converter writes a key `Struct`.
+fn key_header_text(
+    event: &ChangeEvent,
+    row: &crate::event::Row,
+    entry: &Entry,
+) -> Result<Vec<u8>, EncoderError> {
+    let other = ChangeEvent {
+        before: None,
+        after: Some(row.clone()),
+        ..event.clone()
+    };
+    let (Some(value), Some(schema)) = (key_value(&other, &entry.schemas)?, &entry.schemas.key)
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(super::key_header::connect_text(&value, schema).into_bytes())
 }
 
 /// An event's key for a message: `{id=2, region="eu"}`, a document's `_id`, or `(none)`.

@@ -12,6 +12,7 @@ mod fixed_topic;
 pub mod heartbeat;
 pub mod json;
 pub mod kafka;
+mod key_header;
 mod mongo_envelope;
 mod owner;
 mod pipeline;

@@ -364,10 +364,7 @@ pub async fn run_embedded(
             writeln!(out, "{line}").map_err(EmitError::Sink)?;
         }
         for p in &planned {
-            let (event, tombstone) = match p {
-                Planned::Event(e) => (e, false),
-                Planned::Tombstone(e) => (e, true),
-            };
+            let (event, tombstone) = (&p.event, p.tombstone);
             let topic = super::avro_schema::topic_name(&config.topic_prefix, &event.table.id);
             // Keyed by the columns themselves: version numbers are per reader session.
             let s = match schemas.get(&*event.table) {

@@ -1,22 +1,42 @@
 //! Debezium's record rules, on events before encoding: a delete is followed by a tombstone
 //! (`tombstones.on.delete`), and an update that changes the primary key becomes a delete of
-//! the old key, its tombstone, and a create of the new key.
+//! the old key, its tombstone, and a create of the new key. The delete and its tombstone carry
+//! the new key in a `__debezium.newkey` header, the create the old one in `__debezium.oldkey`,
+//! so a consumer can tell the pair from a real delete and insert.
 
-use crate::event::{ChangeEvent, Op};
+use crate::event::{ChangeEvent, Op, Row};
+
+/// The header of a record of a primary-key change.
+pub const NEW_KEY_HEADER: &str = "__debezium.newkey";
+pub const OLD_KEY_HEADER: &str = "__debezium.oldkey";
+
+/// A key header: its name and the row whose key is its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyHeader {
+    pub name: &'static str,
+    pub row: Row,
+}
 
 /// One Kafka record to write, before encoding.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Planned {
-    Event(ChangeEvent),
-    /// Null value under the key of this (delete) event.
-    Tombstone(ChangeEvent),
+pub struct Planned {
+    /// The event the record is written for.
+    pub event: ChangeEvent,
+    /// A null value under the key of this (delete) event.
+    pub tombstone: bool,
+    pub key_header: Option<KeyHeader>,
 }
 
 impl Planned {
-    /// The event the record is written for.
     pub fn event(&self) -> &ChangeEvent {
-        match self {
-            Planned::Event(e) | Planned::Tombstone(e) => e,
+        &self.event
+    }
+
+    fn of(event: ChangeEvent, tombstone: bool, key_header: Option<KeyHeader>) -> Self {
+        Planned {
+            event,
+            tombstone,
+            key_header,
         }
     }
 }
@@ -24,13 +44,11 @@ impl Planned {
 /// Expands one change event into the records Debezium writes for it.
 pub fn plan(event: ChangeEvent, tombstones_on_delete: bool, out: &mut Vec<Planned>) {
     match event.op {
-        Op::Delete => {
-            out.push(Planned::Event(event.clone()));
-            if tombstones_on_delete && event.key().is_some() {
-                out.push(Planned::Tombstone(event));
-            }
-        }
+        Op::Delete => push_delete(event, tombstones_on_delete, None, out),
         Op::Update if key_changed(&event) => {
+            let (Some(old_row), Some(new_row)) = (event.before.clone(), event.after.clone()) else {
+                unreachable!("key_changed needs both rows");
+            };
             let delete = ChangeEvent {
                 op: Op::Delete,
                 after: None,
@@ -41,10 +59,35 @@ pub fn plan(event: ChangeEvent, tombstones_on_delete: bool, out: &mut Vec<Planne
                 before: None,
                 ..event
             };
-            plan(delete, tombstones_on_delete, out);
-            out.push(Planned::Event(create));
+            let new_key = KeyHeader {
+                name: NEW_KEY_HEADER,
+                row: new_row,
+            };
+            push_delete(delete, tombstones_on_delete, Some(new_key), out);
+            let old_key = KeyHeader {
+                name: OLD_KEY_HEADER,
+                row: old_row,
+            };
+            out.push(Planned::of(create, false, Some(old_key)));
         }
-        _ => out.push(Planned::Event(event)),
+        _ => out.push(Planned::of(event, false, None)),
+    }
+}
+
+/// A delete and, when asked for and the table has a key, its tombstone (with the same header,
+/// as Debezium copies the delete's headers to it).
+fn push_delete(
+    event: ChangeEvent,
+    tombstones_on_delete: bool,
+    header: Option<KeyHeader>,
+    out: &mut Vec<Planned>,
+) {
+    let tombstone = tombstones_on_delete && event.key().is_some();
+    if tombstone {
+        out.push(Planned::of(event.clone(), false, header.clone()));
+        out.push(Planned::of(event, true, header));
+    } else {
+        out.push(Planned::of(event, false, header));
     }
 }
 
@@ -109,9 +152,9 @@ mod tests {
     fn ops(planned: &[Planned]) -> Vec<String> {
         planned
             .iter()
-            .map(|p| match p {
-                Planned::Event(e) => format!("{}:{:?}", e.op.code(), e.key().unwrap().0[0]),
-                Planned::Tombstone(e) => format!("tomb:{:?}", e.key().unwrap().0[0]),
+            .map(|p| match p.tombstone {
+                false => format!("{}:{:?}", p.event.op.code(), p.event.key().unwrap().0[0]),
+                true => format!("tomb:{:?}", p.event.key().unwrap().0[0]),
             })
             .collect()
     }
@@ -131,14 +174,20 @@ mod tests {
         let mut out = Vec::new();
         plan(event(Op::Update, Some(1), Some(2)), true, &mut out);
         assert_eq!(ops(&out), ["d:Int32(1)", "tomb:Int32(1)", "c:Int32(2)"]);
-        let Planned::Event(create) = &out[2] else {
-            panic!()
+        assert!(out[2].event.before.is_none());
+        assert!(out[0].event.after.is_none());
+        // Debezium's headers: the new key on the delete and its tombstone, the old on the create.
+        let header = |p: &Planned| {
+            let h = p.key_header.as_ref().unwrap();
+            (h.name, h.row.0[0].clone())
         };
-        assert!(create.before.is_none());
-        let Planned::Event(delete) = &out[0] else {
-            panic!()
-        };
-        assert!(delete.after.is_none());
+        assert_eq!(header(&out[0]), (NEW_KEY_HEADER, Value::Int32(2)));
+        assert_eq!(header(&out[1]), (NEW_KEY_HEADER, Value::Int32(2)));
+        assert_eq!(header(&out[2]), (OLD_KEY_HEADER, Value::Int32(1)));
+        out.clear();
+        plan(event(Op::Update, Some(1), Some(2)), false, &mut out);
+        assert_eq!(ops(&out), ["d:Int32(1)", "c:Int32(2)"]);
+        assert_eq!(header(&out[0]), (NEW_KEY_HEADER, Value::Int32(2)));
     }
 
     #[test]
@@ -147,5 +196,6 @@ mod tests {
         plan(event(Op::Update, Some(1), Some(1)), true, &mut out);
         plan(event(Op::Update, None, Some(1)), true, &mut out);
         assert_eq!(ops(&out), ["u:Int32(1)", "u:Int32(1)"]);
+        assert!(out.iter().all(|p| p.key_header.is_none()));
     }
 }

@@ -60,8 +60,10 @@ def main():
         ctx_v = SerializationContext(msg.topic(), MessageField.VALUE)
         key = deserializer(msg.key(), ctx_k) if msg.key() is not None else None
         value = deserializer(msg.value(), ctx_v) if msg.value() is not None else None
+        headers = {k: v.decode("utf-8", "replace") for k, v in (msg.headers() or [])}
         print(json.dumps({"topic": msg.topic(), "partition": msg.partition(),
-                          "offset": msg.offset(), "key": key, "value": value},
+                          "offset": msg.offset(), "key": key, "value": value,
+                          "headers": headers},
                          default=plain), flush=True)
         seen += 1
     consumer.close()
