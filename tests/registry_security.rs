@@ -20,18 +20,22 @@ use pg::TestDb;
 const USER: &str = "siphon";
 const PASSWORD: &str = "registry-pass-7";
 
-/// nginx in front of the shared registry, with TestPki's server certificate.
-fn front(dir: &Path) -> (TestPki, TlsFront) {
+/// nginx in front of the shared registry, with TestPki's server certificate; with
+/// `mutual`, it also requires a client certificate signed by TestPki's CA.
+fn front_with(dir: &Path, mutual: bool) -> (TestPki, TlsFront) {
     let pki = TestPki::create(&dir.join("pki"), "siphon");
     let front = TlsFront::start(
         &dir.join("nginx"),
         &server(Server::Registry),
-        &pki.server_cert,
-        &pki.server_key,
-        USER,
-        PASSWORD,
+        (&pki.server_cert, &pki.server_key),
+        (USER, PASSWORD),
+        mutual.then_some(pki.ca.as_path()),
     );
     (pki, front)
+}
+
+fn front(dir: &Path) -> (TestPki, TlsFront) {
+    front_with(dir, false)
 }
 
 /// A database with table `t` (three rows, in the snapshot) and a siphon whose registry is
@@ -174,6 +178,31 @@ async fn with_several_urls_a_dead_first_one_is_skipped() {
     let (db, siphon) = connector(dir.path(), &urls, &access, &[]).await;
     three_rows_arrive(&db).await;
     assert!(front.requests().contains("POST /subjects/"));
+    drop(siphon);
+    db.drop().await;
+}
+
+/// A registry that requires a client certificate gets the configured one.
+#[tokio::test]
+async fn a_client_certificate_is_presented_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, front) = front_with(dir.path(), true);
+    let access = format!(
+        "ssl_ca_location = \"{}\"\nssl_certificate_location = \"{}\"\n\
+         ssl_key_location = \"{}\"\nbasic_auth_user_info = \"{USER}:{PASSWORD}\"",
+        pki.ca.display(),
+        pki.client_cert.display(),
+        pki.client_key.display()
+    );
+    let (db, siphon) = connector(dir.path(), &front.url, &access, &[]).await;
+    three_rows_arrive(&db).await;
+    // Without the certificate nginx answers 400 ("No required SSL certificate was sent").
+    assert!(front.requests().contains("POST /subjects/"));
+    assert!(
+        !front.requests().contains("\" 400 "),
+        "{}",
+        front.requests()
+    );
     drop(siphon);
     db.drop().await;
 }

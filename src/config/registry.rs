@@ -86,6 +86,13 @@ pub(super) fn use_service_setting(sub: &str) -> String {
     )
 }
 
+/// Whether the URL's authority has a `user[:password]@` part.
+fn has_user_info(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.contains('@')
+}
+
 /// How requests authenticate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegistryAuth {
@@ -167,6 +174,14 @@ impl RegistryAccess {
                 problems.push(
                     "service.schema_registry_url",
                     format!("`{url}` is not an http:// or https:// URL"),
+                );
+            } else if has_user_info(url) {
+                // Credentials in the URL (Confluent's `basic.auth.credentials.source=URL`)
+                // would be shown wherever the URL is; the value is not quoted for that reason.
+                problems.push(
+                    "service.schema_registry_url",
+                    "a URL must not carry credentials (user:password@): set \
+                     [service.schema_registry] basic_auth_user_info instead",
                 );
             }
         }
@@ -256,6 +271,9 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].contains("`b:2`"), "{p:?}");
         assert_eq!(problems(&access, " , ").len(), 1);
+        let p = problems(&access, "https://u:s3cret@r:1,http://r:2/a@b");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("must not carry credentials") && !p[0].contains("s3cret"));
     }
 
     #[test]

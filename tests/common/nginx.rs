@@ -22,14 +22,14 @@ impl Drop for TlsFront {
 
 impl TlsFront {
     /// Serves `cert`/`key` and forwards to `upstream` (an `http://host:port` URL) the
-    /// requests that carry `user:password` (basic authentication); others get 401.
+    /// requests that carry `user:password` (basic authentication); others get 401. With
+    /// `client_ca`, a client certificate signed by it is required too (mutual TLS).
     pub fn start(
         dir: &Path,
         upstream: &str,
-        cert: &Path,
-        key: &Path,
-        user: &str,
-        password: &str,
+        (cert, key): (&Path, &Path),
+        (user, password): (&str, &str),
+        client_ca: Option<&Path>,
     ) -> TlsFront {
         std::fs::create_dir_all(dir).unwrap();
         let hash = Command::new("openssl")
@@ -44,6 +44,12 @@ impl TlsFront {
         )
         .unwrap();
         let port = super::process::free_port();
+        let mutual = client_ca.map_or(String::new(), |ca| {
+            format!(
+                "ssl_client_certificate {};\n        ssl_verify_client on;",
+                ca.display()
+            )
+        });
         let access_log = dir.join("access.log");
         let conf = format!(
             r#"daemon off;
@@ -62,6 +68,7 @@ http {{
         listen 127.0.0.1:{port} ssl;
         ssl_certificate {cert};
         ssl_certificate_key {key};
+        {mutual}
         auth_basic "schema registry";
         auth_basic_user_file {htpasswd};
         location / {{
