@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::audit::{ops_by_key, settled_records};
-use common::nginx::TlsFront;
+use common::nginx::{FrontAuth, TlsFront};
 use common::process::{ApiSiphon, free_port, kafka_service};
 use common::tls::TestPki;
 use common::{Server, server};
@@ -28,7 +28,7 @@ fn front_with(dir: &Path, mutual: bool) -> (TestPki, TlsFront) {
         &dir.join("nginx"),
         &server(Server::Registry),
         (&pki.server_cert, &pki.server_key),
-        (USER, PASSWORD),
+        FrontAuth::Basic(USER, PASSWORD),
         mutual.then_some(pki.ca.as_path()),
     );
     (pki, front)
@@ -203,6 +203,48 @@ async fn a_client_certificate_is_presented_when_configured() {
         "{}",
         front.requests()
     );
+    drop(siphon);
+    db.drop().await;
+}
+
+/// A registry that takes a static bearer token (Confluent's STATIC_TOKEN) gets it, from the
+/// environment; a wrong one is an authentication failure.
+#[tokio::test]
+async fn a_bearer_token_is_sent_and_a_wrong_one_fails_definitely() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::create(&dir.path().join("pki"), "siphon");
+    let front = TlsFront::start(
+        &dir.path().join("nginx"),
+        &server(Server::Registry),
+        (&pki.server_cert, &pki.server_key),
+        FrontAuth::Bearer("tok-3141"),
+        None,
+    );
+    let access = format!("ssl_ca_location = \"{}\"", pki.ca.display());
+    let (db, siphon) = connector(
+        &dir.path().join("good"),
+        &front.url,
+        &access,
+        &[("SIPHON_SCHEMA_REGISTRY_BEARER_AUTH_TOKEN", "tok-3141")],
+    )
+    .await;
+    three_rows_arrive(&db).await;
+    drop(siphon);
+    db.drop().await;
+
+    let (db, siphon) = connector(
+        &dir.path().join("bad"),
+        &front.url,
+        &format!("{access}\nbearer_auth_token = \"tok-wrong\""),
+        &[],
+    )
+    .await;
+    let trace = failed_trace(&siphon, &db.name).await;
+    assert!(
+        trace.contains("refused authentication") && trace.contains("401"),
+        "{trace}"
+    );
+    assert!(!trace.contains("tok-wrong"), "{trace}");
     drop(siphon);
     db.drop().await;
 }

@@ -6,6 +6,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// What the front requires of each request.
+pub enum FrontAuth<'a> {
+    /// HTTP basic authentication with this user and password (an htpasswd file).
+    Basic(&'a str, &'a str),
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+}
+
 pub struct TlsFront {
     child: Child,
     /// `https://127.0.0.1:<port>`.
@@ -22,27 +30,39 @@ impl Drop for TlsFront {
 
 impl TlsFront {
     /// Serves `cert`/`key` and forwards to `upstream` (an `http://host:port` URL) the
-    /// requests that carry `user:password` (basic authentication); others get 401. With
-    /// `client_ca`, a client certificate signed by it is required too (mutual TLS).
+    /// requests that carry `auth`; others get 401. With `client_ca`, a client certificate
+    /// signed by it is required too (mutual TLS).
     pub fn start(
         dir: &Path,
         upstream: &str,
         (cert, key): (&Path, &Path),
-        (user, password): (&str, &str),
+        auth: FrontAuth<'_>,
         client_ca: Option<&Path>,
     ) -> TlsFront {
         std::fs::create_dir_all(dir).unwrap();
-        let hash = Command::new("openssl")
-            .args(["passwd", "-apr1", password])
-            .output()
-            .expect("openssl (for the htpasswd file)");
-        assert!(hash.status.success(), "openssl passwd failed");
-        let htpasswd = dir.join("htpasswd");
-        std::fs::write(
-            &htpasswd,
-            format!("{user}:{}", String::from_utf8_lossy(&hash.stdout)),
-        )
-        .unwrap();
+        let auth = match auth {
+            FrontAuth::Basic(user, password) => {
+                let hash = Command::new("openssl")
+                    .args(["passwd", "-apr1", password])
+                    .output()
+                    .expect("openssl (for the htpasswd file)");
+                assert!(hash.status.success(), "openssl passwd failed");
+                let htpasswd = dir.join("htpasswd");
+                std::fs::write(
+                    &htpasswd,
+                    format!("{user}:{}", String::from_utf8_lossy(&hash.stdout)),
+                )
+                .unwrap();
+                format!(
+                    "auth_basic \"schema registry\";\n        auth_basic_user_file {};",
+                    htpasswd.display()
+                )
+            }
+            // nginx has no bearer module: the header is compared with the one expected.
+            FrontAuth::Bearer(token) => {
+                format!("if ($http_authorization != \"Bearer {token}\") {{ return 401; }}")
+            }
+        };
         let port = super::process::free_port();
         let mutual = client_ca.map_or(String::new(), |ca| {
             format!(
@@ -69,8 +89,7 @@ http {{
         ssl_certificate {cert};
         ssl_certificate_key {key};
         {mutual}
-        auth_basic "schema registry";
-        auth_basic_user_file {htpasswd};
+        {auth}
         location / {{
             proxy_pass {upstream};
         }}
@@ -81,7 +100,6 @@ http {{
             access = access_log.display(),
             cert = cert.display(),
             key = key.display(),
-            htpasswd = htpasswd.display(),
             upstream = upstream.trim_end_matches('/'),
         );
         let conf_path = dir.join("nginx.conf");
