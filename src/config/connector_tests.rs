@@ -190,6 +190,7 @@ fn bad_values_name_key_and_value() {
         ("value.converter", "com.example.Converter"),
         ("value.converter.basic.auth", "x"),
         ("key.converter.schema.registry.url", "registry:8081"),
+        ("value.converter.basic.auth.user.info", "u:p"),
     ] {
         m.insert(k.into(), v.into());
     }
@@ -206,10 +207,12 @@ fn bad_values_name_key_and_value() {
         "value.converter: `com.example.Converter` is not supported",
         "value.converter.basic.auth: is not a supported converter setting",
         "key.converter.schema.registry.url: `registry:8081` is not an http",
+        "value.converter.basic.auth.user.info: is not a connector setting in Siphon",
+        "set [service.schema_registry] basic_auth_user_info",
     ] {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
-    assert_eq!(err.0.len(), 10, "{text}");
+    assert_eq!(err.0.len(), 11, "{text}");
 }
 
 #[test]
@@ -269,6 +272,8 @@ fn secret_keys_are_recognized() {
         "ssl.truststore.password",
         "client.secret",
         "mongodb.connection.string",
+        "value.converter.basic.auth.user.info",
+        "key.converter.bearer.auth.token",
     ] {
         assert!(is_secret_key(k), "{k}");
     }

@@ -84,7 +84,12 @@ const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 /// Whether a key holds a secret that the API and logs must never show.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    k.ends_with("password") || k.contains("secret") || k == "mongodb.connection.string"
+    k.ends_with("password")
+        || k.contains("secret")
+        || k == "mongodb.connection.string"
+        // Confluent's registry credentials: `user:password` and bearer tokens.
+        || k.ends_with("basic.auth.user.info")
+        || k.ends_with(".token")
 }
 
 /// Levenshtein distance, for "did you mean" hints on misspelled keys.
@@ -168,6 +173,9 @@ fn check_converter_key(key: &str, prefix: &str, value: &str, problems: &mut Conf
             if !matches!(value.to_ascii_lowercase().as_str(), "true" | "false") {
                 problems.push(key, format!("`{value}` is not true or false"));
             }
+        }
+        Some(sub) if super::registry::is_registry_access_key(sub) => {
+            problems.push(key, super::registry::use_service_setting(sub))
         }
         _ => problems.push(
             key,

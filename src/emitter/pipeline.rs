@@ -104,7 +104,10 @@ impl KafkaEmitter {
             .schema_registry_url
             .as_deref()
             .ok_or(EmitError::NoRegistry)?;
-        let registry = Arc::new(Registry::new(url).map_err(|e| EmitError::Encoder(e.into()))?);
+        let registry = Arc::new(
+            Registry::new(url, &service.schema_registry)
+                .map_err(|e| EmitError::Encoder(e.into()))?,
+        );
         let mut sink = KafkaSink::connect(
             &kafka.bootstrap_servers,
             &service.transactional_id(&config.name),
