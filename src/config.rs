@@ -12,6 +12,7 @@ mod filters;
 mod keys;
 mod legacy_keys;
 mod mongo_options;
+mod operations;
 mod problems;
 mod reader;
 mod registry;
@@ -32,6 +33,7 @@ pub use env_refs::{EnvAccess, Resolved, compile_allowlist, resolve_env_refs};
 pub use filters::Filters;
 pub use keys::is_secret_key;
 pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
+pub use operations::SkippedOps;
 pub use problems::{ConfigErrors, ConfigProblem};
 pub use registry::{RegistryAccess, RegistryAuth, registry_urls};
 pub use source_options::{

@@ -199,3 +199,57 @@ async fn heartbeats_flow_when_nothing_is_captured() {
     drop(_siphon);
     db.drop().await;
 }
+
+/// `skipped.operations = "d"`: deletes (and their tombstones) are left out, and truncates,
+/// which the default `t` skips, are written as Debezium's truncate event: a null key, `op: t`,
+/// no rows.
+#[tokio::test]
+async fn skipped_operations_decide_which_changes_are_written() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE TABLE a (id int PRIMARY KEY); INSERT INTO a VALUES (1);")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = db.name.clone();
+    let config = db.connector_toml(&prefix, "\"skipped.operations\" = \"d\"");
+    let _siphon = start_siphon(&config, dir.path());
+    let topic = format!("{prefix}.public.a");
+    let bootstrap = server(Server::Kafka);
+    wait_for("the snapshot in the topic", TIMEOUT, || {
+        let (b, t) = (bootstrap.clone(), topic.clone());
+        async move {
+            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
+            (r.records().count() >= 1).then_some(())
+        }
+    })
+    .await;
+    client
+        .batch_execute(
+            "INSERT INTO a VALUES (2); DELETE FROM a WHERE id = 1; TRUNCATE a; INSERT INTO a VALUES (3);",
+        )
+        .await
+        .unwrap();
+    let records = python_consume(&topic, 4);
+    let summary: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r["value"]["op"].as_str().unwrap_or("tombstone"),
+                r["key"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        ["r:{\"id\":1}", "c:{\"id\":2}", "t:null", "c:{\"id\":3}"]
+    );
+    let truncate = &records[2]["value"];
+    assert_eq!(truncate["before"], Json::Null);
+    assert_eq!(truncate["after"], Json::Null);
+    assert_eq!(truncate["source"]["table"], "a");
+    drop(_siphon);
+    db.drop().await;
+}

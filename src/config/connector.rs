@@ -212,6 +212,8 @@ pub struct ConnectorConfig {
     pub heartbeat_interval_ms: u64,
     pub provide_transaction_metadata: bool,
     pub tombstones_on_delete: bool,
+    /// `skipped.operations`: streamed operations not written.
+    pub skipped_operations: super::SkippedOps,
     pub decimal_handling_mode: DecimalHandlingMode,
     pub time_precision_mode: TimePrecisionMode,
     /// The map it came from, for the REST API (which hides secrets when showing it).
@@ -360,6 +362,7 @@ impl ConnectorConfig {
         let heartbeat_interval_ms = r.number("heartbeat.interval.ms", 0u64, 0, 86_400_000);
         let provide_transaction_metadata = r.boolean("provide.transaction.metadata", false);
         let tombstones_on_delete = r.boolean("tombstones.on.delete", true);
+        let skipped_operations = super::SkippedOps::read(&mut r);
         let decimal_handling_mode = r.choice(
             "decimal.handling.mode",
             &[
@@ -400,6 +403,7 @@ impl ConnectorConfig {
             heartbeat_interval_ms,
             provide_transaction_metadata,
             tombstones_on_delete,
+            skipped_operations,
             decimal_handling_mode,
             time_precision_mode,
             raw: RawMap(map.clone()),

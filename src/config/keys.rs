@@ -29,6 +29,7 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("heartbeat.interval.ms", ALL),
     ("provide.transaction.metadata", ALL),
     ("tombstones.on.delete", ALL),
+    ("skipped.operations", ALL),
     ("database.hostname", RELATIONAL),
     ("database.port", RELATIONAL),
     ("database.user", RELATIONAL),

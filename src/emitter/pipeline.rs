@@ -57,10 +57,15 @@ fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-fn planned(batch: ChangeBatch, tombstones: bool) -> (Vec<Planned>, Vec<TxMarker>, Position) {
+fn planned(
+    batch: ChangeBatch,
+    config: &ConnectorConfig,
+) -> (Vec<Planned>, Vec<TxMarker>, Position) {
     let mut out = Vec::with_capacity(batch.events.len());
     for e in batch.events {
-        plan(e, tombstones, &mut out);
+        if !config.skipped_operations.skips(e.op) {
+            plan(e, config.tombstones_on_delete, &mut out);
+        }
     }
     (out, batch.markers, batch.position)
 }
@@ -249,7 +254,7 @@ async fn encode_stage(
                 continue;
             }
         };
-        let (planned, markers, position) = planned(batch, config.tombstones_on_delete);
+        let (planned, markers, position) = planned(batch, config);
         let now = now_us();
         let mut records = Vec::with_capacity(planned.len() + markers.len());
         if let Some(t) = &tx_topic {
@@ -358,7 +363,7 @@ pub async fn run_embedded(
     };
     let mut schemas = std::collections::HashMap::new();
     while let Some(batch) = rx.recv().await {
-        let (planned, markers, position) = planned(batch, config.tombstones_on_delete);
+        let (planned, markers, position) = planned(batch, config);
         let now = now_us();
         for m in &markers {
             let (key, value) = marker_json(m);

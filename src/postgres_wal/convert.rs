@@ -101,6 +101,11 @@ fn event(
     }
 }
 
+/// `TRUNCATE` of a captured table: Debezium's `op: t`, no rows, a null key.
+pub fn truncate(table: &TableState, ctx: &ChangeContext<'_>) -> ChangeEvent {
+    event(Op::Truncate, table, None, None, ctx)
+}
+
 pub fn insert(
     table: &TableState,
     new: &TupleData,

@@ -238,8 +238,22 @@ impl<'a> Streamer<'a> {
                 self.on_change(lsn, rel_id, |t, ctx| convert::delete(t, &old, ctx))
                     .await
             }
-            // Debezium skips truncates by default (skipped.operations = t).
-            PgOutputMessage::Truncate { .. } => Ok(()),
+            // Skipped here, not only by the emitter, so a skipped truncate takes no place in
+            // the transaction's event order (as in Debezium).
+            PgOutputMessage::Truncate { rel_ids, .. } => {
+                if self
+                    .config
+                    .skipped_operations
+                    .skips(crate::event::Op::Truncate)
+                {
+                    return Ok(());
+                }
+                for rel_id in rel_ids {
+                    self.on_change(lsn, rel_id, |t, ctx| Ok(convert::truncate(t, ctx)))
+                        .await?;
+                }
+                Ok(())
+            }
             PgOutputMessage::Type { .. } | PgOutputMessage::Origin { .. } => Ok(()),
             other => Err(PgError::Protocol(format!(
                 "unexpected message at {}: {other:?}",
