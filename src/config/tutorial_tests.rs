@@ -113,3 +113,20 @@ fn debezium_1_keys_are_refused_naming_their_new_names() {
     // topic.prefix itself is then missing, and said so.
     assert!(e.contains("topic.prefix"), "{e}");
 }
+
+#[test]
+fn mysql_truncate_events_are_refused_until_the_binlog_reader_writes_them() {
+    let extra = r#", "skipped.operations": "none""#;
+    let e = config(&binlog_tutorial(
+        "io.debezium.connector.mysql.MySqlConnector",
+        extra,
+    ))
+    .unwrap_err();
+    assert_eq!(e.keys(), ["skipped.operations"]);
+    let extra = r#", "skipped.operations": "d,t""#;
+    config(&binlog_tutorial(
+        "io.debezium.connector.mysql.MySqlConnector",
+        extra,
+    ))
+    .unwrap();
+}
