@@ -177,6 +177,35 @@ impl TableSchema {
         }
     }
 
+    /// PostgreSQL's logical decoding messages (`pg_logical_emit_message`), which Debezium
+    /// writes to `<topic.prefix>.message`: the row is `[prefix, content]`. The empty names
+    /// are what Debezium's `source.schema` and `source.table` show for a message.
+    pub fn logical_message() -> TableSchema {
+        let column = |name: &str, data_type| Column {
+            name: name.into(),
+            data_type,
+            nullable: true,
+            source_type: "message".into(),
+        };
+        TableSchema {
+            id: TableId::new("", ""),
+            version: 1,
+            columns: vec![
+                column("prefix", DataType::Text),
+                column("content", DataType::Bytes),
+            ],
+            primary_key: Vec::new(),
+        }
+    }
+
+    /// Whether this is [`TableSchema::logical_message`].
+    pub fn is_logical_message(&self) -> bool {
+        self.id.namespace.is_empty()
+            && self.id.name.is_empty()
+            && self.columns.len() == 2
+            && self.columns[0].source_type == "message"
+    }
+
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }

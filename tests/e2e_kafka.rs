@@ -253,3 +253,63 @@ async fn skipped_operations_decide_which_changes_are_written() {
     drop(_siphon);
     db.drop().await;
 }
+
+/// `pg_logical_emit_message`: each message, inside a transaction or not, is Debezium's
+/// `op: m` record on `<prefix>.message`, keyed by its prefix, with the content as bytes.
+#[tokio::test]
+async fn logical_decoding_messages_go_to_the_message_topic() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE TABLE t (id int PRIMARY KEY);")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = db.name.clone();
+    let config = db.connector_toml(&prefix, "\"provide.transaction.metadata\" = true");
+    let _siphon = start_siphon(&config, dir.path());
+    let bootstrap = server(Server::Kafka);
+    // Once a first change is in its topic, the stream is running.
+    client
+        .batch_execute("INSERT INTO t VALUES (1);")
+        .await
+        .unwrap();
+    let table_topic = format!("{prefix}.public.t");
+    wait_for("the first change", TIMEOUT, || {
+        let (b, t) = (bootstrap.clone(), table_topic.clone());
+        async move {
+            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
+            (r.records().count() >= 1).then_some(())
+        }
+    })
+    .await;
+    client
+        .batch_execute(
+            "SELECT pg_logical_emit_message(false, 'plain', 'one');
+             BEGIN; INSERT INTO t VALUES (2);
+             SELECT pg_logical_emit_message(true, 'in_tx', 'two'); COMMIT;",
+        )
+        .await
+        .unwrap();
+    let records = python_consume(&format!("{prefix}.message"), 2);
+    let plain = &records[0];
+    assert_eq!(plain["key"], json!({"prefix": "plain"}));
+    let v = &plain["value"];
+    assert_eq!(v["op"], "m");
+    assert_eq!(
+        v["message"],
+        json!({"prefix": "plain", "content": {"bytes": "b25l"}})
+    );
+    assert_eq!(v["source"]["table"], "");
+    assert_eq!(v["source"]["schema"], "");
+    assert_eq!(v["source"]["txId"], Json::Null);
+    assert_eq!(v["transaction"], Json::Null);
+    let in_tx = &records[1]["value"];
+    assert_eq!(records[1]["key"], json!({"prefix": "in_tx"}));
+    assert_eq!(in_tx["message"]["content"], json!({"bytes": "dHdv"}));
+    assert!(in_tx["source"]["txId"].as_i64().is_some());
+    // The transaction's second event, after the insert.
+    assert_eq!(in_tx["transaction"]["total_order"], 2);
+    drop(_siphon);
+    db.drop().await;
+}

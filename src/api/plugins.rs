@@ -214,6 +214,12 @@ fn docs(key: &str) -> Option<Doc> {
             "true",
             "Follow each delete with a tombstone.",
         ),
+        "skipped.operations" => doc(
+            "Events",
+            "LIST",
+            "t",
+            "Streamed operations not written: c, u, d, t (comma-separated), or none.",
+        ),
         "decimal.handling.mode" => doc("Events", "STRING", "precise", "precise, double or string."),
         "time.precision.mode" => doc(
             "Events",

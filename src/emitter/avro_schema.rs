@@ -176,6 +176,16 @@ const MAX_TOPIC_LENGTH: usize = 249;
 
 /// `<prefix>.<namespace>.<name>` with blank parts skipped and characters outside
 /// `[A-Za-z0-9._-]` replaced by `_` (one per UTF-16 unit, as Debezium does), cut to 249.
+/// The topic of an event's table: [`topic_name`], or `<prefix>.message` for PostgreSQL's
+/// logical decoding messages.
+pub fn table_topic(prefix: &str, table: &TableSchema) -> String {
+    if table.is_logical_message() {
+        super::pg_message::message_topic(prefix)
+    } else {
+        topic_name(prefix, &table.id)
+    }
+}
+
 pub fn topic_name(prefix: &str, table: &TableId) -> String {
     let joined = [prefix, table.namespace.as_str(), table.name.as_str()]
         .into_iter()
@@ -678,6 +688,9 @@ pub fn table_schemas(
         reason,
     };
     table.check().map_err(table_error)?;
+    if table.is_logical_message() {
+        return super::pg_message::message_schemas(opts);
+    }
     if opts.source == SourceKind::MongoDb {
         return super::mongo_envelope::document_schemas(topic, &table.id, opts);
     }

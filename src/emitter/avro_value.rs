@@ -79,6 +79,9 @@ pub fn key_value(
     if schemas.options().source == SourceKind::MongoDb {
         return document_key(event).map(Some);
     }
+    if event.table.is_logical_message() {
+        return super::pg_message::message_key(event).map(Some);
+    }
     let Some(key_schema) = &schemas.key else {
         return Ok(None);
     };
@@ -112,6 +115,9 @@ pub fn envelope_value(
 ) -> Result<Avro, EncodeError> {
     if opts.source == SourceKind::MongoDb {
         return document_envelope(event, meta, processed_at_us, opts);
+    }
+    if event.table.is_logical_message() {
+        return super::pg_message::message_value(event, meta, processed_at_us, opts);
     }
     let (all, fields) = envelope_checks(event, opts, schemas)?;
     let table = &event.table;
@@ -154,6 +160,10 @@ pub fn write_envelope(
     if opts.source == SourceKind::MongoDb {
         // Documents are one string per image: nothing to gain from writing them in place.
         let value = document_envelope(event, meta, processed_at_us, opts)?;
+        return writer.write(&value, out).map_err(write_err);
+    }
+    if table.is_logical_message() {
+        let value = super::pg_message::message_value(event, meta, processed_at_us, opts)?;
         return writer.write(&value, out).map_err(write_err);
     }
     let (all, fields) = envelope_checks(event, opts, schemas)?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::avro_schema::{
-    AvroOptions, DecimalMode, SchemaError, TableAvroSchemas, TimeMode, table_schemas, topic_name,
+    AvroOptions, DecimalMode, SchemaError, TableAvroSchemas, TimeMode, table_schemas,
 };
 use super::avro_value::{ConnectorMeta, EncodeError, key_value, write_envelope};
 use super::avro_write::AvroWriter;
@@ -121,11 +121,6 @@ impl Encoder {
         self
     }
 
-    /// The topic of a table.
-    pub fn topic(&self, table: &TableId) -> String {
-        topic_name(&self.prefix, table)
-    }
-
     async fn entry(&mut self, table: &Arc<TableSchema>) -> Result<Arc<Entry>, EncoderError> {
         let cache_key = (table.id.clone(), table.version);
         if let Some(e) = self.tables.get(&cache_key)
@@ -133,7 +128,7 @@ impl Encoder {
         {
             return Ok(Arc::clone(e));
         }
-        let topic = self.topic(&table.id);
+        let topic = super::avro_schema::table_topic(&self.prefix, table);
         let schemas = table_schemas(&topic, table, &self.opts)?;
         let key = match (&schemas.key, &schemas.key_json) {
             (Some(schema), Some(json)) => {

@@ -15,6 +15,7 @@ pub mod kafka;
 mod key_header;
 mod mongo_envelope;
 mod owner;
+mod pg_message;
 mod pipeline;
 pub mod records;
 pub mod registry;

@@ -373,7 +373,7 @@ pub async fn run_embedded(
         }
         for p in &planned {
             let (event, tombstone) = (&p.event, p.tombstone);
-            let topic = super::avro_schema::topic_name(&config.topic_prefix, &event.table.id);
+            let topic = super::avro_schema::table_topic(&config.topic_prefix, &event.table);
             // Keyed by the columns themselves: version numbers are per reader session.
             let s = match schemas.get(&*event.table) {
                 Some(s) => s,

@@ -6,7 +6,9 @@ use super::error::PgError;
 use super::pgoutput::{OldTuple, TupleData, TupleValue};
 use super::relations::TableState;
 use super::types::parse_text;
-use crate::event::{ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, Value};
+use crate::event::{
+    ChangeEvent, Op, Row, SnapshotMarker, SourceDetails, SourceInfo, TableSchema, Value,
+};
 
 /// Where the change happened: the fields of Debezium's `source` block the stream knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,29 @@ fn event(
         before,
         after,
         source: source(ctx),
+        transaction: None,
+        document: None,
+    }
+}
+
+/// A logical decoding message (`pg_logical_emit_message`): Debezium's `op: m`, its row the
+/// prefix and content. A message outside a transaction (`xid` `None`) has no `txId`.
+pub fn logical_message(
+    prefix: String,
+    content: Vec<u8>,
+    xid: Option<u32>,
+    ctx: &ChangeContext<'_>,
+) -> ChangeEvent {
+    let mut source = source(ctx);
+    if let SourceDetails::Postgres { tx_id, .. } = &mut source.details {
+        *tx_id = xid.map(i64::from);
+    }
+    ChangeEvent {
+        op: Op::Message,
+        table: Arc::new(TableSchema::logical_message()),
+        before: None,
+        after: Some(Row(vec![Value::Text(prefix), Value::Bytes(content)])),
+        source,
         transaction: None,
         document: None,
     }

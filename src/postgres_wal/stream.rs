@@ -211,8 +211,14 @@ impl<'a> Streamer<'a> {
                 })?;
                 self.on_message(wal_start.0, msg).await?;
             }
-            ReplicationEvent::Message { .. } => {
-                // Logical decoding messages (op "m") are not captured yet.
+            ReplicationEvent::Message {
+                transactional,
+                lsn,
+                prefix,
+                content,
+            } => {
+                self.on_logical_message(transactional, lsn.0, prefix, content.to_vec())
+                    .await?;
             }
             ReplicationEvent::StoppedAt { .. } => {}
         }
@@ -346,6 +352,83 @@ impl<'a> Streamer<'a> {
             last_commit_lsn: self.last_commit_lsn,
         };
         let mut event = make(table, &ctx)?;
+        event.transaction = metadata;
+        let point = PgPosition {
+            commit_lsn: tx.commit_lsn,
+            lsn,
+            lsn_index: Some(index),
+            snapshot: None,
+        };
+        if self.batcher.push(event, point) {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// A logical decoding message (Debezium's `op: m`, to `<prefix>.message`). One inside a
+    /// transaction takes its place in it like a change; one outside is its own unit,
+    /// positioned at its LSN (the server decodes it where it lies in the WAL, between the
+    /// commits around it).
+    async fn on_logical_message(
+        &mut self,
+        transactional: bool,
+        lsn: u64,
+        prefix: String,
+        content: Vec<u8>,
+    ) -> Result<(), PgError> {
+        if !transactional {
+            if self.resume.as_ref().is_some_and(|r| lsn <= r.commit_lsn) {
+                return Ok(());
+            }
+            let ctx = ChangeContext {
+                db: &self.db,
+                commit_ts_us: chrono::Utc::now().timestamp_micros(),
+                xid: 0,
+                lsn,
+                last_commit_lsn: self.last_commit_lsn,
+            };
+            let event = convert::logical_message(prefix, content, None, &ctx);
+            let ts = ctx.commit_ts_us;
+            let after = PgPosition::after_commit(lsn);
+            self.batcher.push(event, after.clone());
+            let due = self
+                .batcher
+                .commit(String::new, ts, &TxOrders::default(), after);
+            if due == Ok(true) {
+                self.flush().await?;
+            }
+            return Ok(());
+        }
+        let Some(tx) = &mut self.tx else {
+            return Err(PgError::Protocol(format!(
+                "transactional logical decoding message at {} outside a transaction",
+                format_lsn(lsn)
+            )));
+        };
+        if tx.skip_all {
+            return Ok(());
+        }
+        let index = tx.index_at(lsn);
+        // Debezium's data collection for messages.
+        let orders = tx.orders.count("LOGICAL_DECODING_MESSAGE");
+        if tx
+            .skip_through
+            .as_ref()
+            .is_some_and(|s| s.covers_change(lsn, index))
+        {
+            return Ok(());
+        }
+        let metadata = self
+            .batcher
+            .transaction_info(|| tx.id(), tx.commit_ts_us, orders);
+        let ctx = ChangeContext {
+            db: &self.db,
+            commit_ts_us: tx.commit_ts_us,
+            xid: tx.xid,
+            lsn,
+            last_commit_lsn: self.last_commit_lsn,
+        };
+        let mut event = convert::logical_message(prefix, content, Some(tx.xid), &ctx);
         event.transaction = metadata;
         let point = PgPosition {
             commit_lsn: tx.commit_lsn,
