@@ -147,6 +147,18 @@ pub struct Column {
     /// The source's own type name (`int4`, `varchar(255)`, `DECIMAL(10,2) UNSIGNED`), used in
     /// error messages and Debezium's `__debezium.source.column.type` parameter.
     pub source_type: String,
+    /// The column's default when it is a constant Siphon can read (Debezium puts it in the
+    /// field's schema, which makes `ADD COLUMN ... NOT NULL DEFAULT 0` a compatible change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<ColumnDefault>,
+}
+
+/// A column default, in the column's own terms (the emitter converts it like a value).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ColumnDefault {
+    Int(i64),
+    Bool(bool),
+    Text(String),
 }
 
 /// The columns of a table at one point of its history. Shared behind an `Arc`; a schema change
@@ -172,6 +184,7 @@ impl TableSchema {
                 data_type: DataType::Json,
                 nullable: true,
                 source_type: "document".into(),
+                default: None,
             }],
             primary_key: Vec::new(),
         }
@@ -186,6 +199,7 @@ impl TableSchema {
             data_type,
             nullable: true,
             source_type: "message".into(),
+            default: None,
         };
         TableSchema {
             id: TableId::new("", ""),
@@ -649,6 +663,7 @@ mod tests {
             data_type,
             nullable: false,
             source_type: "x".into(),
+            default: None,
         };
         TableSchema {
             id: TableId::new("public", "orders"),

@@ -313,3 +313,81 @@ async fn logical_decoding_messages_go_to_the_message_topic() {
     drop(_siphon);
     db.drop().await;
 }
+
+/// `ADD COLUMN ... NOT NULL DEFAULT 7`: the new version's field carries the default as
+/// Debezium writes it, so it is a BACKWARD-compatible change (the connector failed on it
+/// before); a SERIAL key gets Debezium's placeholder default 0.
+#[tokio::test]
+async fn a_not_null_column_with_a_default_can_be_added() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE t (id serial PRIMARY KEY, a text); INSERT INTO t (a) VALUES ('x');",
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = db.name.clone();
+    let config = db.connector_toml(&prefix, "");
+    let _siphon = start_siphon(&config, dir.path());
+    let topic = format!("{prefix}.public.t");
+    let bootstrap = server(Server::Kafka);
+    wait_for("the snapshot", TIMEOUT, || {
+        let (b, t) = (bootstrap.clone(), topic.clone());
+        async move {
+            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
+            (r.records().count() >= 1).then_some(())
+        }
+    })
+    .await;
+    // The local registry (rivven-schema 0.0.22) refuses every new version of an envelope: its
+    // checker does not resolve the named `Value` inside the `after` union ("Writer union
+    // variant Ref ... not compatible with any reader variant"), even for a nullable column.
+    // So the check is turned off for this subject here, and the compatibility itself is
+    // proved with apache-avro's resolution rules in `avro_schema_tests`.
+    let registry = server(Server::Registry);
+    let put = reqwest::Client::new()
+        .put(format!("{registry}/config/{topic}-value"))
+        .json(&json!({"compatibility": "NONE"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{put:?}");
+    client
+        .batch_execute(
+            "ALTER TABLE t ADD COLUMN n int NOT NULL DEFAULT 7, ADD COLUMN flag boolean NOT NULL DEFAULT true;
+             INSERT INTO t (a) VALUES ('y');",
+        )
+        .await
+        .unwrap();
+    let records = python_consume(&topic, 2);
+    assert_eq!(
+        records[1]["value"]["after"],
+        json!({"id": 2, "a": "y", "n": 7, "flag": true})
+    );
+    // The registered schema carries the defaults.
+    let latest: Json = reqwest::get(format!("{registry}/subjects/{topic}-value/versions/latest"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schema: Json = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
+    let value_fields = schema["fields"][0]["type"][1]["fields"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let field = |name: &str| {
+        value_fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("n")["default"], json!(7));
+    assert_eq!(field("flag")["default"], json!(true));
+    assert_eq!(field("id")["default"], json!(0));
+    drop(_siphon);
+    db.drop().await;
+}

@@ -202,6 +202,7 @@ fn decimal_errors_name_table_column_type_and_value() {
             },
             nullable: false,
             source_type: "numeric(5,2)".into(),
+            default: None,
         }],
         primary_key: vec![],
     };

@@ -321,6 +321,17 @@ pub(crate) fn decimal_repr(
 
 /// Whether a column's field is an optional union. Debezium's `Geometry` schema builder is
 /// optional itself, so a geometry field is optional even for a NOT NULL column.
+/// A column's default as its field's Avro default, where the column's type takes it as is.
+fn default_json(column: &Column) -> Option<Json> {
+    use crate::event::ColumnDefault as D;
+    match (&column.data_type, column.default.as_ref()?) {
+        (DataType::Int16 | DataType::Int32 | DataType::Int64, D::Int(n)) => Some(json!(n)),
+        (DataType::Boolean, D::Bool(b)) => Some(json!(b)),
+        (DataType::Text, D::Text(t)) => Some(json!(t)),
+        _ => None,
+    }
+}
+
 pub(crate) fn is_optional(column: &Column) -> bool {
     column.nullable || column.data_type == DataType::Geometry
 }
@@ -466,10 +477,22 @@ impl Builder<'_> {
             let ty = self
                 .column_type(&column.data_type, space)
                 .map_err(column_error)?;
-            fields.push(if is_optional(column) {
-                json!({"name": name, "type": ["null", ty], "default": null})
-            } else {
-                json!({"name": name, "type": ty})
+            // Defaults of NOT NULL columns only, as AvroData writes them: `connect.default` on
+            // the type and the field's default (so adding such a column is a compatible
+            // change). Debezium also gives a nullable column with a default the union
+            // `[T, "null"]` and that default; Siphon keeps `["null", T]` with null there (the
+            // row encoder writes null as branch 0), which is as compatible.
+            fields.push(match (is_optional(column), default_json(column)) {
+                (true, _) => json!({"name": name, "type": ["null", ty], "default": null}),
+                (false, Some(d)) => {
+                    let mut ty = match ty {
+                        Json::Object(m) => m,
+                        other => Map::from_iter([("type".to_owned(), other)]),
+                    };
+                    ty.insert("connect.default".into(), d.clone());
+                    json!({"name": name, "type": Json::Object(ty), "default": d})
+                }
+                (false, None) => json!({"name": name, "type": ty}),
             });
         }
         self.defined.insert(full.to_owned());

@@ -146,6 +146,7 @@ impl MyColumn {
             data_type: self.kind.data_type(bigint_unsigned_precise),
             nullable: self.nullable,
             source_type: self.source_type.clone(),
+            default: None,
         }
     }
 }

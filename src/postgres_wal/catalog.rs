@@ -17,6 +17,8 @@ pub struct CatalogColumn {
     pub not_null: bool,
     /// `format_type(atttypid, atttypmod)`, e.g. `character varying(255)`.
     pub type_text: String,
+    /// `pg_get_expr` of its default, e.g. `'abc'::text`.
+    pub default_expr: Option<String>,
 }
 
 /// A table's catalog facts.
@@ -47,11 +49,13 @@ pub async fn table_by_oid(client: &Client, oid: u32) -> Result<Option<CatalogTab
     let Some(row) = row else { return Ok(None) };
     let columns = client
         .query(
-            "SELECT attname::text, atttypid, atttypmod, attnotnull, \
-                    format_type(atttypid, atttypmod) \
-             FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped \
-               AND attgenerated = '' \
-             ORDER BY attnum",
+            "SELECT a.attname::text, a.atttypid, a.atttypmod, a.attnotnull, \
+                    format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid) \
+             FROM pg_attribute a \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
+               AND a.attgenerated = '' \
+             ORDER BY a.attnum",
             &[&oid],
         )
         .await
@@ -63,6 +67,7 @@ pub async fn table_by_oid(client: &Client, oid: u32) -> Result<Option<CatalogTab
             typmod: r.get(2),
             not_null: r.get(3),
             type_text: r.get(4),
+            default_expr: r.get(5),
         })
         .collect();
     let primary_key = client

@@ -193,6 +193,7 @@ mod tests {
             data_type,
             nullable: true,
             source_type: "x".into(),
+            default: None,
         };
         TableState {
             schema: Arc::new(TableSchema {

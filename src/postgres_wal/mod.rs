@@ -12,6 +12,7 @@
 mod ack;
 mod catalog;
 mod convert;
+mod defaults;
 mod error;
 pub mod pgoutput;
 mod relations;

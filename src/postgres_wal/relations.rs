@@ -74,6 +74,9 @@ pub fn build_table(
             data_type: ty.data_type.clone(),
             nullable: !cat.is_some_and(|c| c.not_null),
             source_type: cat.map_or_else(|| ty.name.clone(), |c| c.type_text.clone()),
+            default: cat
+                .and_then(|c| c.default_expr.as_deref())
+                .and_then(|e| super::defaults::parse_default(e, w.type_oid, &ty.data_type)),
         });
         types.push(ty);
     }
@@ -183,6 +186,7 @@ mod tests {
             typmod: -1,
             not_null,
             type_text: text.into(),
+            default_expr: None,
         };
         CatalogTable {
             oid: 42,
@@ -286,6 +290,7 @@ mod tests {
             typmod: -1,
             not_null: false,
             type_text: "bigint".into(),
+            default_expr: None,
         });
         let v2 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema)).unwrap();
         assert_eq!(v2.schema.version, 2);

@@ -223,6 +223,7 @@ pub(super) mod tests {
                     data_type: DataType::Int32,
                     nullable: false,
                     source_type: "int4".into(),
+                    default: None,
                 }],
                 primary_key: vec![0],
             }),
