@@ -14,6 +14,19 @@ use pg::{TIMEOUT, TestDb};
 use serde_json::{Value as Json, json};
 use siphon::offsets::committed_reader::read_committed;
 
+/// Waits until `topic` holds `n` committed records.
+async fn wait_records(what: &str, topic: &str, n: usize) {
+    let bootstrap = server(Server::Kafka);
+    wait_for(what, TIMEOUT, || {
+        let (b, t) = (bootstrap.clone(), topic.to_owned());
+        async move {
+            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
+            (r.records().count() >= n).then_some(())
+        }
+    })
+    .await;
+}
+
 fn start_siphon(config: &str, dir: &std::path::Path) -> SiphonProcess {
     let (kafka, registry) = (server(Server::Kafka), server(Server::Registry));
     SiphonProcess::start(
@@ -46,14 +59,7 @@ async fn python_avro_consumer_reads_debezium_events() {
 
     // The snapshot's two rows are committed once they show in the topic.
     let bootstrap = server(Server::Kafka);
-    wait_for("the snapshot in the topic", TIMEOUT, || {
-        let (b, t) = (bootstrap.clone(), topic.clone());
-        async move {
-            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
-            (r.records().count() >= 2).then_some(())
-        }
-    })
-    .await;
+    wait_records("the snapshot in the topic", &topic, 2).await;
     client
         .batch_execute(
             "INSERT INTO customers VALUES (3, 'cy@example.com', 99.99, '1999-12-31');
@@ -180,15 +186,7 @@ async fn heartbeats_flow_when_nothing_is_captured() {
     let config = db.connector_toml(&prefix, "\"heartbeat.interval.ms\" = 200");
     let _siphon = start_siphon(&config, dir.path());
     let topic = format!("__debezium-heartbeat.{prefix}");
-    let bootstrap = server(Server::Kafka);
-    wait_for("three heartbeats", TIMEOUT, || {
-        let (b, t) = (bootstrap.clone(), topic.clone());
-        async move {
-            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
-            (r.records().count() >= 3).then_some(())
-        }
-    })
-    .await;
+    wait_records("three heartbeats", &topic, 3).await;
     let records = python_consume(&topic, 3);
     assert_eq!(records[0]["key"], json!({ "serverName": prefix }));
     let ts: Vec<i64> = records
@@ -216,15 +214,7 @@ async fn skipped_operations_decide_which_changes_are_written() {
     let config = db.connector_toml(&prefix, "\"skipped.operations\" = \"d\"");
     let _siphon = start_siphon(&config, dir.path());
     let topic = format!("{prefix}.public.a");
-    let bootstrap = server(Server::Kafka);
-    wait_for("the snapshot in the topic", TIMEOUT, || {
-        let (b, t) = (bootstrap.clone(), topic.clone());
-        async move {
-            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
-            (r.records().count() >= 1).then_some(())
-        }
-    })
-    .await;
+    wait_records("the snapshot in the topic", &topic, 1).await;
     client
         .batch_execute(
             "INSERT INTO a VALUES (2); DELETE FROM a WHERE id = 1; TRUNCATE a; INSERT INTO a VALUES (3);",
@@ -268,21 +258,13 @@ async fn logical_decoding_messages_go_to_the_message_topic() {
     let prefix = db.name.clone();
     let config = db.connector_toml(&prefix, "\"provide.transaction.metadata\" = true");
     let _siphon = start_siphon(&config, dir.path());
-    let bootstrap = server(Server::Kafka);
     // Once a first change is in its topic, the stream is running.
     client
         .batch_execute("INSERT INTO t VALUES (1);")
         .await
         .unwrap();
     let table_topic = format!("{prefix}.public.t");
-    wait_for("the first change", TIMEOUT, || {
-        let (b, t) = (bootstrap.clone(), table_topic.clone());
-        async move {
-            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
-            (r.records().count() >= 1).then_some(())
-        }
-    })
-    .await;
+    wait_records("the first change", &table_topic, 1).await;
     client
         .batch_execute(
             "SELECT pg_logical_emit_message(false, 'plain', 'one');
@@ -332,15 +314,7 @@ async fn a_not_null_column_with_a_default_can_be_added() {
     let config = db.connector_toml(&prefix, "");
     let _siphon = start_siphon(&config, dir.path());
     let topic = format!("{prefix}.public.t");
-    let bootstrap = server(Server::Kafka);
-    wait_for("the snapshot", TIMEOUT, || {
-        let (b, t) = (bootstrap.clone(), topic.clone());
-        async move {
-            let r = read_committed(&b, &t, Duration::from_secs(10)).await.ok()?;
-            (r.records().count() >= 1).then_some(())
-        }
-    })
-    .await;
+    wait_records("the snapshot", &topic, 1).await;
     // The local registry (rivven-schema 0.0.22) refuses every new version of an envelope: its
     // checker does not resolve the named `Value` inside the `after` union ("Writer union
     // variant Ref ... not compatible with any reader variant"), even for a nullable column.

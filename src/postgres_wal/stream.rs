@@ -19,6 +19,12 @@ use crate::event::{ChangeEvent, TxOrders};
 use crate::offsets::{PgPosition, Position};
 use crate::source::{BatchSender, Batcher, sleep_until};
 
+/// What a change in a transaction is of.
+enum Subject {
+    Relation(u32),
+    Message,
+}
+
 /// The transaction being received.
 struct OpenTx {
     xid: u32,
@@ -311,6 +317,28 @@ impl<'a> Streamer<'a> {
             &ChangeContext<'_>,
         ) -> Result<ChangeEvent, PgError>,
     {
+        self.in_transaction(lsn, Subject::Relation(rel_id), |table, ctx| match table {
+            Some(t) => make(t, ctx),
+            None => Err(PgError::Protocol("a change without its relation".into())),
+        })
+        .await
+    }
+
+    /// Places one change (of a relation, or a logical decoding message) in the open
+    /// transaction: its order, the skip of what a restart inside the transaction already
+    /// delivered, its metadata and its position.
+    async fn in_transaction<F>(
+        &mut self,
+        lsn: u64,
+        subject: Subject,
+        make: F,
+    ) -> Result<(), PgError>
+    where
+        F: FnOnce(
+            Option<&super::relations::TableState>,
+            &ChangeContext<'_>,
+        ) -> Result<ChangeEvent, PgError>,
+    {
         let Some(tx) = &mut self.tx else {
             return Err(PgError::Protocol(format!(
                 "change at {} outside a transaction",
@@ -323,17 +351,21 @@ impl<'a> Streamer<'a> {
         // Counted before the relation is looked at, so filtered changes count too and the
         // index of a change does not depend on the connector's filters.
         let index = tx.index_at(lsn);
-        let table = match self.relations.get(rel_id) {
-            Some(Some(t)) => t,
-            Some(None) => return Ok(()),
-            None => {
-                return Err(PgError::Protocol(format!(
-                    "change for unknown relation {rel_id} at {}",
-                    format_lsn(lsn)
-                )));
-            }
+        let (table, collection) = match subject {
+            Subject::Relation(rel_id) => match self.relations.get(rel_id) {
+                Some(Some(t)) => (Some(t), t.schema.id.to_string()),
+                Some(None) => return Ok(()),
+                None => {
+                    return Err(PgError::Protocol(format!(
+                        "change for unknown relation {rel_id} at {}",
+                        format_lsn(lsn)
+                    )));
+                }
+            },
+            // Debezium's data collection for messages.
+            Subject::Message => (None, "LOGICAL_DECODING_MESSAGE".to_owned()),
         };
-        let (total_order, table_order) = tx.orders.count(&table.schema.id.to_string());
+        let (total_order, table_order) = tx.orders.count(&collection);
         if tx
             .skip_through
             .as_ref()
@@ -376,67 +408,36 @@ impl<'a> Streamer<'a> {
         prefix: String,
         content: Vec<u8>,
     ) -> Result<(), PgError> {
-        if !transactional {
-            if self.resume.as_ref().is_some_and(|r| lsn <= r.commit_lsn) {
-                return Ok(());
-            }
-            let ctx = ChangeContext {
-                db: &self.db,
-                commit_ts_us: chrono::Utc::now().timestamp_micros(),
-                xid: 0,
-                lsn,
-                last_commit_lsn: self.last_commit_lsn,
-            };
-            let event = convert::logical_message(prefix, content, None, &ctx);
-            let ts = ctx.commit_ts_us;
-            let after = PgPosition::after_commit(lsn);
-            self.batcher.push(event, after.clone());
-            let due = self
-                .batcher
-                .commit(String::new, ts, &TxOrders::default(), after);
-            if due == Ok(true) {
-                self.flush().await?;
-            }
+        if transactional {
+            return self
+                .in_transaction(lsn, Subject::Message, |_, ctx| {
+                    Ok(convert::logical_message(
+                        prefix,
+                        content,
+                        Some(ctx.xid),
+                        ctx,
+                    ))
+                })
+                .await;
+        }
+        if self.resume.as_ref().is_some_and(|r| lsn <= r.commit_lsn) {
             return Ok(());
         }
-        let Some(tx) = &mut self.tx else {
-            return Err(PgError::Protocol(format!(
-                "transactional logical decoding message at {} outside a transaction",
-                format_lsn(lsn)
-            )));
-        };
-        if tx.skip_all {
-            return Ok(());
-        }
-        let index = tx.index_at(lsn);
-        // Debezium's data collection for messages.
-        let orders = tx.orders.count("LOGICAL_DECODING_MESSAGE");
-        if tx
-            .skip_through
-            .as_ref()
-            .is_some_and(|s| s.covers_change(lsn, index))
-        {
-            return Ok(());
-        }
-        let metadata = self
-            .batcher
-            .transaction_info(|| tx.id(), tx.commit_ts_us, orders);
         let ctx = ChangeContext {
             db: &self.db,
-            commit_ts_us: tx.commit_ts_us,
-            xid: tx.xid,
+            commit_ts_us: chrono::Utc::now().timestamp_micros(),
+            xid: 0,
             lsn,
             last_commit_lsn: self.last_commit_lsn,
         };
-        let mut event = convert::logical_message(prefix, content, Some(tx.xid), &ctx);
-        event.transaction = metadata;
-        let point = PgPosition {
-            commit_lsn: tx.commit_lsn,
-            lsn,
-            lsn_index: Some(index),
-            snapshot: None,
-        };
-        if self.batcher.push(event, point) {
+        let event = convert::logical_message(prefix, content, None, &ctx);
+        let ts = ctx.commit_ts_us;
+        let after = PgPosition::after_commit(lsn);
+        self.batcher.push(event, after.clone());
+        let due = self
+            .batcher
+            .commit(String::new, ts, &TxOrders::default(), after);
+        if due == Ok(true) {
             self.flush().await?;
         }
         Ok(())
