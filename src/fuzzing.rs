@@ -131,6 +131,7 @@ pub fn mysql_value(
         kind: kind_from_info(info)?,
         nullable: info.nullable,
         source_type: info.column_type.to_ascii_uppercase(),
+        default: None,
     };
     let out = convert(value, &col, Origin::Snapshot, bigint_precise);
     Ok((col.kind, out))

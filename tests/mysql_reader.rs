@@ -232,6 +232,49 @@ fn column_names(e: &ChangeEvent) -> Vec<&str> {
     e.table.columns.iter().map(|c| c.name.as_str()).collect()
 }
 
+/// Constant defaults of integer and character columns reach the schema (from
+/// `information_schema`), in the snapshot and after an `ADD COLUMN` mid-stream.
+#[tokio::test]
+async fn column_defaults_reach_the_schema() {
+    use siphon::event::ColumnDefault;
+    let db = TestDb::create().await;
+    let mut conn = db.client().await;
+    exec(
+        &mut conn,
+        "CREATE TABLE d (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 5, \
+         s VARCHAR(9) NOT NULL DEFAULT 'it''s', t TIMESTAMP DEFAULT CURRENT_TIMESTAMP, o INT); \
+         INSERT INTO d (id) VALUES (1);",
+    )
+    .await;
+    let running = Running::start(db.config(&[]), None);
+    let snap = running.wait_for_events("the snapshot row", 1).await;
+    let defaults = |e: &ChangeEvent| -> Vec<Option<ColumnDefault>> {
+        e.table.columns.iter().map(|c| c.default.clone()).collect()
+    };
+    assert_eq!(
+        defaults(&snap[0]),
+        [
+            None,
+            Some(ColumnDefault::Int(5)),
+            Some(ColumnDefault::Text("it's".into())),
+            None,
+            None
+        ]
+    );
+    exec(
+        &mut conn,
+        "ALTER TABLE d ADD COLUMN m SMALLINT NOT NULL DEFAULT -2; INSERT INTO d (id) VALUES (2);",
+    )
+    .await;
+    let events = running
+        .wait_for_events("the insert after ADD COLUMN", 2)
+        .await;
+    assert_eq!(
+        defaults(&events[1]).last().unwrap(),
+        &Some(ColumnDefault::Int(-2))
+    );
+}
+
 #[tokio::test]
 async fn added_column_mid_stream_makes_a_new_schema_version() {
     let db = TestDb::create().await;

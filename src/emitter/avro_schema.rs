@@ -325,7 +325,9 @@ pub(crate) fn decimal_repr(
 fn default_json(column: &Column) -> Option<Json> {
     use crate::event::ColumnDefault as D;
     match (&column.data_type, column.default.as_ref()?) {
-        (DataType::Int16 | DataType::Int32 | DataType::Int64, D::Int(n)) => Some(json!(n)),
+        (DataType::Int16, D::Int(n)) if i16::try_from(*n).is_ok() => Some(json!(n)),
+        (DataType::Int32, D::Int(n)) if i32::try_from(*n).is_ok() => Some(json!(n)),
+        (DataType::Int64, D::Int(n)) => Some(json!(n)),
         (DataType::Boolean, D::Bool(b)) => Some(json!(b)),
         (DataType::Text, D::Text(t)) => Some(json!(t)),
         _ => None,

@@ -137,6 +137,8 @@ pub struct MyColumn {
     pub nullable: bool,
     /// The server's type text (`int(10) unsigned`, `varchar(20)`), for messages and schemas.
     pub source_type: String,
+    /// From `information_schema` (the binlog does not carry defaults).
+    pub default: Option<crate::event::ColumnDefault>,
 }
 
 impl MyColumn {
@@ -146,7 +148,7 @@ impl MyColumn {
             data_type: self.kind.data_type(bigint_unsigned_precise),
             nullable: self.nullable,
             source_type: self.source_type.clone(),
-            default: None,
+            default: self.default.clone(),
         }
     }
 }

@@ -12,6 +12,7 @@
 //! `lock` (the snapshot's global read lock), `snapshot`, `stream`, `error`.
 
 pub(crate) mod column;
+mod defaults;
 mod error;
 mod image;
 mod lock;

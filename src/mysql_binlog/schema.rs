@@ -86,7 +86,10 @@ pub fn with_hints(mut columns: Vec<MyColumn>, info: Option<&InfoTable>) -> Vec<M
                 column.kind = Kind::Json;
                 column.source_type = hint.source_type.clone();
             }
-            (a, b) if a == b => column.source_type = hint.source_type.clone(),
+            (a, b) if a == b => {
+                column.source_type = hint.source_type.clone();
+                column.default = hint.default.clone();
+            }
             _ => {}
         }
     }
@@ -104,6 +107,7 @@ mod tests {
             kind,
             nullable: true,
             source_type: source_type.into(),
+            default: None,
         }
     }
 

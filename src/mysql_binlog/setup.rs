@@ -205,11 +205,14 @@ pub async fn load_table(
         Option<u64>,
         Option<u64>,
         Option<u64>,
+        Option<String>,
+        String,
     );
     let rows: Vec<ColumnRow> = conn
         .exec(
             "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, \
-             NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_OCTET_LENGTH \
+             NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_OCTET_LENGTH, \
+             COLUMN_DEFAULT, EXTRA \
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
              ORDER BY ORDINAL_POSITION",
             (&table.namespace, &table.name),
@@ -242,8 +245,19 @@ pub async fn load_table(
         .await
         .map_err(q("reading the primary key"))?;
     let mut columns = Vec::with_capacity(rows.len());
-    for (name, data_type, column_type, nullable, charset, precision, scale, dt_precision, octets) in
-        rows
+    for (
+        name,
+        data_type,
+        column_type,
+        nullable,
+        charset,
+        precision,
+        scale,
+        dt_precision,
+        octets,
+        default,
+        extra,
+    ) in rows
     {
         let info = ColumnInfo {
             json_check: json_columns.contains(&name),
@@ -261,11 +275,13 @@ pub async fn load_table(
             column: name.clone(),
             source_type: e.0,
         })?;
+        let default = super::defaults::parse_default(default.as_deref(), &extra, mariadb, &kind);
         columns.push(MyColumn {
             name,
             kind,
             nullable: info.nullable,
             source_type: column_type.to_ascii_uppercase(),
+            default,
         });
     }
     let primary_key = key

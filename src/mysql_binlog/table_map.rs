@@ -177,6 +177,7 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
             kind,
             nullable: nulls.get(i).is_some_and(|b| *b),
             source_type,
+            default: None,
         });
     }
     let primary_key = meta

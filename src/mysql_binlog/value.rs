@@ -366,6 +366,7 @@ mod tests {
             kind,
             nullable,
             source_type: "T".into(),
+            default: None,
         }
     }
 
