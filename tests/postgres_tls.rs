@@ -230,6 +230,26 @@ async fn verify_full_streams_a_snapshot_and_a_change_over_tls_only() {
     );
     running.stop().await;
 
+    // An IP address is checked against the certificate's IP names.
+    let by_ip = TestDb {
+        admin_url: String::new(),
+        url: String::new(),
+        name: db.name.clone(),
+        host: "127.0.0.1".into(),
+        port: db.port,
+    };
+    let running = Running::start(
+        by_ip.config(&password_user(&[
+            ("database.sslmode", "verify-full"),
+            ("database.sslrootcert", p(&ca)),
+        ])),
+        None,
+    );
+    running
+        .wait_for_events("the snapshot by IP address", 3)
+        .await;
+    running.stop().await;
+
     snapshot_and_change(
         &db,
         &client,
@@ -348,4 +368,95 @@ async fn a_client_certificate_logs_in_plain_or_with_an_encrypted_key() {
         .await
         .unwrap();
     snapshot_and_change(&db, &client, &with_encrypted).await;
+}
+
+/// The shared server has `ssl = off`: `prefer` (the default) goes on in plaintext after the
+/// server's "no", `require` stops with the key to change.
+#[tokio::test]
+async fn a_server_without_ssl_serves_prefer_in_plaintext_and_refuses_require() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE items (id bigint PRIMARY KEY, note text NOT NULL);
+             INSERT INTO items SELECT g, 'row ' || g FROM generate_series(1, 3) g;",
+        )
+        .await
+        .unwrap();
+    let text = definite_error(&db, &[("database.sslmode", "require")]).await;
+    let addr = format!("{}:{}", db.host, db.port);
+    for part in [
+        addr.as_str(),
+        "does not accept TLS",
+        "database.sslmode=prefer",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    snapshot_and_change(&db, &client, &[("database.sslmode", "prefer")]).await;
+    db.drop().await;
+}
+
+/// The whole service: a connector created over the REST API on the TLS-only server writes
+/// its snapshot and a streamed change to the shared broker (with the registry); one that
+/// trusts the wrong CA is FAILED with a trace naming the certificate problem and server.
+#[tokio::test]
+async fn the_service_streams_over_verify_full_to_kafka_and_fails_a_wrong_ca() {
+    use common::process::{ApiSiphon, kafka_service};
+    use common::{Server, server};
+    use serde_json::json;
+    use siphon::offsets::committed_reader::read_committed;
+
+    let server_ = TlsServer::start(false);
+    let (db, client) = server_.database().await;
+    let (bootstrap, registry) = (server(Server::Kafka), server(Server::Registry));
+    let dir = tempfile::tempdir().unwrap();
+    let siphon = ApiSiphon::start(
+        dir.path(),
+        &kafka_service(&bootstrap, &registry, &db.name),
+        &[],
+    )
+    .await;
+    let connector = |name: &str, ca: &Path| {
+        json!({"name": name, "config": {
+            "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+            "database.hostname": "localhost",
+            "database.port": server_.port.to_string(),
+            "database.user": PASSWORD_USER,
+            "database.password": PASSWORD,
+            "database.dbname": db.name,
+            "database.sslmode": "verify-full",
+            "database.sslrootcert": p(ca),
+            "topic.prefix": name,
+            "slot.name": name,
+            "publication.name": name,
+        }})
+    };
+    let good = format!("{}_ok", db.name);
+    siphon.create(&connector(&good, &server_.pki.ca)).await;
+    let topic = format!("{good}.public.items");
+    let count = |n: usize| {
+        let (b, t) = (bootstrap.clone(), topic.clone());
+        async move {
+            let r = read_committed(&b, &t, std::time::Duration::from_secs(10))
+                .await
+                .ok()?;
+            (r.records().count() >= n).then_some(())
+        }
+    };
+    common::wait_for("the snapshot in the topic", TIMEOUT, || count(3)).await;
+    client
+        .batch_execute("INSERT INTO items VALUES (4, 'streamed')")
+        .await
+        .unwrap();
+    common::wait_for("the streamed insert in the topic", TIMEOUT, || count(4)).await;
+
+    let bad = format!("{}_bad", db.name);
+    siphon.create(&connector(&bad, &server_.pki.other_ca)).await;
+    siphon.wait_state(&bad, "FAILED").await;
+    let trace = siphon.trace(&bad).await.unwrap_or_default();
+    let addr = format!("localhost:{}", server_.port);
+    for part in [addr.as_str(), "TLS", "certificate", "database.sslrootcert"] {
+        assert!(trace.contains(part), "{part}: {trace}");
+    }
+    assert_eq!(siphon.state(&good).await.as_deref(), Some("RUNNING"));
 }

@@ -43,8 +43,12 @@ pub async fn open(db: &DatabaseConfig, tls: &PgTls) -> Result<Opened, PgError> {
     let mut tcp = TcpStream::connect((db.hostname.as_str(), db.port))
         .await
         .map_err(io)?;
-    // The replication protocol's status updates are small and must not wait for Nagle.
+    // The replication protocol's status updates are small and must not wait for Nagle;
+    // keepalives find a peer that vanished (tokio-postgres's own sockets have them too).
     tcp.set_nodelay(true).map_err(io)?;
+    socket2::SockRef::from(&tcp)
+        .set_keepalive(true)
+        .map_err(io)?;
     let plain = |tcp| Opened {
         stream: Box::new(tcp),
         encrypted: false,
