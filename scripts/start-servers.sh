@@ -23,7 +23,8 @@
 #
 # Knobs: SIPHON_START_TIMEOUT (readiness timeout per server, s, default 60),
 # SIPHON_PG_BIN (PostgreSQL bin dir), SIPHON_TANSU_BIN, SIPHON_RIVVEN_SCHEMA_BIN,
-# SIPHON_PORT (the port of the one server named, e.g. to restart it where it was).
+# SIPHON_PORT (the port of the one server named, e.g. to restart it where it was),
+# SIPHON_PG_SSL_DIR (TLS for pg, see start_pg).
 set -euo pipefail
 umask 022
 
@@ -179,6 +180,19 @@ host    replication  all   127.0.0.1/32  trust
 EOF
         [[ -n $run_as ]] && chown "$run_as": "$data/pg_hba.conf"
     fi
+    # SIPHON_PG_SSL_DIR (TLS tests): ssl=on with server.crt/server.key from that dir, and its
+    # root.crt (client certificates' CA) and pg_hba.conf when there.
+    local -a ssl=()
+    if [[ -n ${SIPHON_PG_SSL_DIR:-} ]]; then
+        local f
+        for f in server.crt server.key root.crt pg_hba.conf; do
+            [[ -f $SIPHON_PG_SSL_DIR/$f ]] || continue
+            install -m 600 "$SIPHON_PG_SSL_DIR/$f" "$data/$f"
+            [[ -n $run_as ]] && chown "$run_as": "$data/$f"
+        done
+        ssl=(-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key)
+        [[ -f $data/root.crt ]] && ssl+=(-c ssl_ca_file=root.crt)
+    fi
     port="${SIPHON_PORT:-$(free_port)}"
     t0="$(now_us)"
     # Settings on the command line (not in postgresql.conf) so an existing data
@@ -191,7 +205,7 @@ EOF
         -c max_replication_slots=64 \
         -c max_wal_senders=64 \
         -c fsync=off \
-        -c shared_buffers=128MB
+        -c shared_buffers=128MB "${ssl[@]}"
     echo "$port" >"$dir/port"
     wait_ready pg pg_ready "$port"
     log "pg: ready on 127.0.0.1:$port in $(elapsed_since "$t0") (pid $(read_file "$dir/pid"))"

@@ -13,6 +13,7 @@ mod keys;
 mod legacy_keys;
 mod mongo_options;
 mod operations;
+mod pg_tls;
 mod problems;
 mod reader;
 mod registry;
@@ -34,6 +35,7 @@ pub use filters::Filters;
 pub use keys::is_secret_key;
 pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
 pub use operations::SkippedOps;
+pub use pg_tls::{PgSslMode, PgTls};
 pub use problems::{ConfigErrors, ConfigProblem};
 pub use registry::{RegistryAccess, RegistryAuth, registry_urls};
 pub use source_options::{

@@ -119,6 +119,32 @@ fn docs(key: &str) -> Option<Doc> {
             "Logical decoding plugin; only pgoutput.",
         ),
         "slot.name" => doc("Connection", "STRING", "debezium", "Replication slot name."),
+        // PostgreSQL TLS (issue 17): src/config/pg_tls.rs.
+        "database.sslmode" => doc(
+            "Connection",
+            "STRING",
+            "prefer",
+            "disable, prefer (TLS if the server offers it), require, verify-ca or verify-full.",
+        ),
+        "database.sslrootcert" => doc(
+            "Connection",
+            "STRING",
+            "",
+            "PEM CA file for the server's certificate; unset: the system trust store.",
+        ),
+        "database.sslcert" => doc("Connection", "STRING", "", "PEM client certificate."),
+        "database.sslkey" => doc(
+            "Connection",
+            "STRING",
+            "",
+            "PEM client key (PKCS#8, PKCS#1 or SEC1).",
+        ),
+        "database.sslpassword" => doc(
+            "Connection",
+            "PASSWORD",
+            "",
+            "Password of an encrypted PKCS#8 sslkey; never shown.",
+        ),
         "slot.drop.on.stop" => doc(
             "Connection",
             "BOOLEAN",

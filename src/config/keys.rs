@@ -50,6 +50,12 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("schema.exclude.list", PG),
     ("hstore.handling.mode", PG),
     ("interval.handling.mode", PG),
+    // TLS (issue 17): src/config/pg_tls.rs.
+    ("database.sslmode", PG),
+    ("database.sslrootcert", PG),
+    ("database.sslcert", PG),
+    ("database.sslkey", PG),
+    ("database.sslpassword", PG),
     ("database.include.list", NOT_PG),
     ("database.exclude.list", NOT_PG),
     ("database.server.id", MY),

@@ -27,6 +27,8 @@ pub struct PostgresOptions {
     pub hstore_as_map: bool,
     /// `true`: intervals as ISO-8601 strings; `false` (default): microseconds.
     pub interval_as_string: bool,
+    /// `database.ssl*`: TLS on every connection to the server.
+    pub tls: super::PgTls,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +188,7 @@ fn postgres(r: &mut Reader<'_>, database: DatabaseConfig, dbname: String) -> Pos
             &[("numeric", false), ("string", true)],
             false,
         ),
+        tls: super::PgTls::read(r),
     }
 }
 

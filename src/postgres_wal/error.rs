@@ -12,6 +12,51 @@ pub enum PgError {
         addr: String,
         source: tokio_postgres::Error,
     },
+    #[error(
+        "PostgreSQL at {addr} refused the unencrypted connection: {}. The connection was plaintext \
+         (database.sslmode={mode}); a server that accepts only TLS (hostssl in pg_hba.conf) needs \
+         database.sslmode=require, verify-ca or verify-full",
+        describe(.source)
+    )]
+    PlaintextRefused {
+        addr: String,
+        mode: &'static str,
+        source: tokio_postgres::Error,
+    },
+    #[error(
+        "PostgreSQL at {addr} refused the login over TLS: {}. No client certificate was sent: if \
+         pg_hba.conf has `cert` authentication for this user, set database.sslcert and database.sslkey",
+        describe(.source)
+    )]
+    NoClientCert {
+        addr: String,
+        source: tokio_postgres::Error,
+    },
+    #[error("cannot connect to PostgreSQL at {addr}: {source}")]
+    Io {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "TLS set-up for PostgreSQL at {addr} failed: {detail} (database.sslrootcert, database.sslcert, database.sslkey, database.sslpassword)"
+    )]
+    TlsConfig { addr: String, detail: String },
+    #[error(
+        "PostgreSQL at {addr} does not accept TLS (it answered the SSL request with no), and database.sslmode={mode} requires it: \
+         enable ssl on the server, or set database.sslmode=prefer to allow plaintext"
+    )]
+    TlsRefused { addr: String, mode: &'static str },
+    #[error("TLS handshake with PostgreSQL at {addr} failed: {detail}: {hint}")]
+    TlsHandshake {
+        addr: String,
+        detail: String,
+        hint: String,
+    },
+    #[error("cannot hand the replication connection over a local socket in `{}`: {source}", dir.display())]
+    Relay {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("PostgreSQL {context} failed: {}", describe(.source))]
     Query {
         context: &'static str,
@@ -83,6 +128,8 @@ impl PgError {
                 is_transient_sql(source)
             }
             PgError::Replication(e) => is_transient_wire(e),
+            // The TCP connection could not be made or broke: the server may come back.
+            PgError::Io { .. } => true,
             PgError::DownstreamClosed => true,
             _ => false,
         }
@@ -127,8 +174,10 @@ pub(crate) fn is_transient_sql(e: &tokio_postgres::Error) -> bool {
 fn has_io_source(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = e.source();
     while let Some(cause) = next {
-        if cause.is::<std::io::Error>() {
-            return true;
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // A TLS alert after the handshake (a refused client certificate, in TLS 1.3)
+            // arrives as an I/O error too, but does not clear up on its own.
+            return super::transport::rustls_cause(io).is_none();
         }
         next = cause.source();
     }

@@ -16,10 +16,12 @@ mod defaults;
 mod error;
 pub mod pgoutput;
 mod relations;
+mod relay;
 mod setup;
 mod snapshot;
 mod sqlstate;
 mod stream;
+mod transport;
 pub mod types;
 mod version;
 
@@ -87,7 +89,7 @@ async fn run(
     let db = &pg.database;
     let dbname = pg.dbname.clone();
 
-    let sql = setup::connect(db, &dbname).await?;
+    let sql = setup::connect(db, &pg.tls, &dbname).await?;
     setup::check_prerequisites(&sql).await?;
     let version = setup::server_version(&sql).await?;
     setup::ensure_publication(
@@ -178,7 +180,7 @@ async fn run(
     let stream_point;
     if slot.is_none() {
         setup::check_slot_capacity(&sql).await?;
-        let mut session = ReplicationClient::connect_gated(repl_config.clone()).await?;
+        let mut session = replication_client(pg, repl_config.clone(), true).await?;
         let (consistent_point, snapshot_name) =
             create_slot(&mut session, &pg.slot_name, snapshot_needed, version).await?;
         info!(slot = %pg.slot_name, consistent_point = %format_lsn(consistent_point), "created replication slot");
@@ -196,7 +198,7 @@ async fn run(
     observer.started();
 
     if snapshot_needed {
-        let snap_sql = setup::connect(db, &dbname).await?;
+        let snap_sql = setup::connect(db, &pg.tls, &dbname).await?;
         snapshot::begin(&snap_sql, exported.as_deref()).await?;
         let tables = setup::published_tables(&sql, &pg.publication_name, &config.filters).await?;
         let progress = resume.as_ref().and_then(|p| p.snapshot.clone());
@@ -215,7 +217,7 @@ async fn run(
                 session.start().await?;
                 session
             }
-            None => ReplicationClient::connect(repl_config).await?,
+            None => replication_client(pg, repl_config, false).await?,
         };
         client.wait_started().await?;
         Ok::<_, PgError>(client)
@@ -230,6 +232,25 @@ async fn run(
     let result = streamer.run(&mut client).await;
     client.stop();
     result
+}
+
+/// The replication connection. With TLS, `transport::open` negotiates it as it does the SQL
+/// connections and `relay` hands the stream to pgwire-replication (see there why); with
+/// `disable`, pgwire-replication connects itself, in plaintext.
+async fn replication_client(
+    pg: &PostgresOptions,
+    mut config: ReplicationConfig,
+    gated: bool,
+) -> Result<ReplicationClient, PgError> {
+    if pg.tls.client_tls().is_some() {
+        let opened = transport::open(&pg.database, &pg.tls).await?;
+        config.host = relay::serve(opened.stream, pg.database.port).await?;
+    }
+    Ok(if gated {
+        ReplicationClient::connect_gated(config).await?
+    } else {
+        ReplicationClient::connect(config).await?
+    })
 }
 
 /// Commit LSN of the emitter's newest committed position; 0 (confirms nothing) if none.

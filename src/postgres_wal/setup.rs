@@ -4,37 +4,77 @@ use tokio_postgres::{Client, NoTls};
 use tracing::{info, warn};
 
 use super::error::{PgError, parse_lsn};
+use super::transport;
 use super::version::ServerVersion;
-use crate::config::{DatabaseConfig, Filters, PublicationAutocreateMode};
+use crate::config::{DatabaseConfig, Filters, PgTls, PublicationAutocreateMode};
 use crate::event::TableId;
 
-/// Opens the SQL connection (catalog queries, snapshot reads) and drives it in the
-/// background.
-pub async fn connect(db: &DatabaseConfig, dbname: &str) -> Result<Client, PgError> {
+/// Opens the SQL connection (catalog queries, snapshot reads) on a stream from
+/// `transport::open` (TLS as `database.sslmode` says) and drives it in the background.
+pub async fn connect(db: &DatabaseConfig, tls: &PgTls, dbname: &str) -> Result<Client, PgError> {
+    let opened = transport::open(db, tls).await?;
     let mut cfg = tokio_postgres::Config::new();
     cfg.host(&db.hostname)
         .port(db.port)
         .user(&db.user)
         .dbname(dbname)
         .application_name("siphon")
+        // The stream is already negotiated: tokio-postgres sends no SSL request of its own.
+        .ssl_mode(tokio_postgres::config::SslMode::Disable)
         // Pin the text formats the type parser reads.
-        .options("-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C");
+        .options(super::SESSION_OPTIONS);
     if !db.password.expose().is_empty() {
         cfg.password(db.password.expose());
     }
+    let addr = transport::address(db);
     let (client, conn) = cfg
-        .connect(NoTls)
+        .connect_raw(opened.stream, NoTls)
         .await
-        .map_err(|source| PgError::Connect {
-            addr: format!("{}:{}/{dbname}", db.hostname, db.port),
-            source,
-        })?;
+        .map_err(|source| connect_error(&addr, dbname, tls, opened.encrypted, source))?;
     tokio::spawn(async move {
         if let Err(e) = conn.await {
             warn!(error = %e, "PostgreSQL connection closed");
         }
     });
     Ok(client)
+}
+
+/// Names TLS when it is the cause: a plaintext connection the server's pg_hba.conf refuses
+/// (SQLSTATE 28000), or a TLS alert during start-up (a refused client certificate).
+fn connect_error(
+    addr: &str,
+    dbname: &str,
+    tls: &PgTls,
+    encrypted: bool,
+    source: tokio_postgres::Error,
+) -> PgError {
+    let code = source.as_db_error().map(|db| db.code().code().to_owned());
+    if !encrypted && code.as_deref() == Some("28000") {
+        return PgError::PlaintextRefused {
+            addr: addr.to_owned(),
+            mode: tls.mode_name(),
+            source,
+        };
+    }
+    if encrypted && tls.cert.is_none() && code.as_deref() == Some("28000") {
+        return PgError::NoClientCert {
+            addr: addr.to_owned(),
+            source,
+        };
+    }
+    let io = std::error::Error::source(&source).and_then(|c| c.downcast_ref::<std::io::Error>());
+    if let Some(cause) = io.and_then(transport::rustls_cause) {
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        return PgError::TlsHandshake {
+            addr: addr.to_owned(),
+            detail: cause.to_string(),
+            hint: transport::hint(cause, host),
+        };
+    }
+    PgError::Connect {
+        addr: format!("{addr}/{dbname}"),
+        source,
+    }
 }
 
 fn q(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> PgError {

@@ -8,13 +8,14 @@ use super::status::HIDDEN;
 use crate::config::is_secret_key;
 
 /// Keys that decide where a connector's credentials go.
-const DESTINATION_KEYS: [&str; 11] = [
+const DESTINATION_KEYS: [&str; 12] = [
     "connector.class",
     "database.hostname",
     "database.port",
     "database.user",
     "database.dbname",
     "database.sslmode",
+    "database.sslrootcert",
     "database.ssl.mode",
     "mongodb.connection.string",
     "mongodb.user",

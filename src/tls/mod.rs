@@ -6,6 +6,7 @@
 //! API's HTTPS listener build their rustls configuration here, so a certificate problem reads
 //! the same whichever server it concerns.
 
+mod encrypted_key;
 mod verify;
 
 use std::fmt;
@@ -145,10 +146,7 @@ pub fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError>
         path: path.to_owned(),
         detail: e.to_string(),
     })?;
-    if bytes
-        .windows(b"ENCRYPTED PRIVATE KEY".len())
-        .any(|w| w == b"ENCRYPTED PRIVATE KEY")
-    {
+    if encrypted_key::is_encrypted(&bytes) {
         return Err(TlsError::KeyNeedsPassword {
             path: path.to_owned(),
         });
@@ -232,16 +230,21 @@ fn client_identity(tls: &ClientTls) -> Result<Option<Identity>, TlsError> {
     }
 }
 
-/// Encrypted keys are not read yet: refusing names the file rather than failing later in
-/// the handshake.
-fn decrypt_private_key(
+/// Reads a PEM private key that may be encrypted: an encrypted PKCS#8 key is decrypted in
+/// memory with `password` (`encrypted_key`); a plain key is read as it is.
+pub fn decrypt_private_key(
     path: &Path,
-    _password: &Secret,
+    password: &Secret,
 ) -> Result<PrivateKeyDer<'static>, TlsError> {
-    Err(TlsError::BadKey {
+    let bytes = std::fs::read(path).map_err(|e| TlsError::Read {
+        role: "private key",
         path: path.to_owned(),
-        detail: "encrypted private keys are not supported yet; decrypt it (openssl pkey -in KEY -out PLAIN)".into(),
-    })
+        detail: e.to_string(),
+    })?;
+    if encrypted_key::is_encrypted(&bytes) {
+        return encrypted_key::decrypt(path, &bytes, password.expose());
+    }
+    read_private_key(path)
 }
 
 /// A rustls server configuration presenting `cert` (chain, leaf first) with `key`.
@@ -255,4 +258,4 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Tl
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

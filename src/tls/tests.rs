@@ -9,7 +9,7 @@ use rustls_pki_types::ServerName;
 use super::*;
 
 #[path = "../../tests/common/tls.rs"]
-mod pki;
+pub(crate) mod pki;
 
 fn tls(ca: Option<&Path>, check: ServerCheck) -> ClientTls {
     ClientTls {

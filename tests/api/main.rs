@@ -7,6 +7,7 @@ mod auth;
 mod connectors;
 mod lifecycle;
 mod offsets;
+mod pg_tls;
 mod plugins;
 mod security;
 

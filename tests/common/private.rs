@@ -18,7 +18,12 @@ fn script(name: &str) -> PathBuf {
 }
 
 fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>) {
+    run_env(dir, script_name, args, port, &[]);
+}
+
+fn run_env(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>, env: &[(&str, &Path)]) {
     let mut cmd = Command::new("bash");
+    cmd.envs(env.iter().copied());
     cmd.arg(script(script_name))
         .args(args)
         .env("SIPHON_DEV_DIR", dir)
@@ -37,11 +42,21 @@ fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>) {
 impl PrivateServers {
     /// Starts `names` (as `scripts/start-servers.sh` spells them: pg, mariadb, kafka).
     pub fn start(names: &[&str]) -> PrivateServers {
+        Self::start_with(names, &[])
+    }
+
+    /// Like `start`, with extra environment for the script (`SIPHON_PG_SSL_DIR`, ...).
+    pub fn start_with(names: &[&str], env: &[(&str, &Path)]) -> PrivateServers {
         let dir = tempfile::tempdir().unwrap();
         // PostgreSQL runs as `postgres` when the tests run as root: it must reach the dir.
         let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
-        run(dir.path(), "start-servers.sh", names, None);
+        run_env(dir.path(), "start-servers.sh", names, None, env);
         PrivateServers { dir }
+    }
+
+    /// Where a server keeps its state (PostgreSQL's Unix socket is there too).
+    pub fn server_dir(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
     }
 
     fn env(&self) -> BTreeMap<String, String> {
