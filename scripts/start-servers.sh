@@ -24,6 +24,9 @@
 # Knobs: SIPHON_START_TIMEOUT (readiness timeout per server, s, default 60),
 # SIPHON_PG_BIN (PostgreSQL bin dir), SIPHON_TANSU_BIN, SIPHON_RIVVEN_SCHEMA_BIN,
 # SIPHON_PORT (the port of the one server named, e.g. to restart it where it was).
+# SIPHON_MARIADB_ARGS: extra mariadbd options for `mariadb` (a test's private TLS server:
+# --ssl-ca=... --require-secure-transport=ON), SIPHON_MARIADB_CLIENT_ARGS: extra options for
+# this script's own client checks of it (--ssl).
 set -euo pipefail
 umask 022
 
@@ -199,8 +202,10 @@ EOF
 
 # ------------------------------------------------------------------- MariaDB
 
-mariadb_ready() { mariadb-admin --protocol=TCP -h 127.0.0.1 -P "$1" -u root --connect-timeout=2 ping; }
-mariadb_tcp_login() { mariadb --protocol=TCP -h 127.0.0.1 -P "$1" -u root --connect-timeout=5 -N -e 'SELECT 1'; }
+# shellcheck disable=SC2086 # SIPHON_MARIADB_CLIENT_ARGS is a list of options
+mariadb_ready() { mariadb-admin --protocol=TCP -h 127.0.0.1 -P "$1" -u root ${SIPHON_MARIADB_CLIENT_ARGS:-} --connect-timeout=2 ping; }
+# shellcheck disable=SC2086
+mariadb_tcp_login() { mariadb --protocol=TCP -h 127.0.0.1 -P "$1" -u root ${SIPHON_MARIADB_CLIENT_ARGS:-} --connect-timeout=5 -N -e 'SELECT 1'; }
 
 # start_mariadb_instance NAME SETTINGS...: a MariaDB under <state>/NAME, with
 # the server-specific settings (binlog, server id, memory) given as options.
@@ -272,6 +277,7 @@ start_mariadb_instance() {
 
 # Binlog settings are what a CDC reader needs (ROW, full images and metadata,
 # GTIDs).
+# shellcheck disable=SC2086 # SIPHON_MARIADB_ARGS is a list of options
 start_mariadb() {
     start_mariadb_instance mariadb \
         --binlog-format=ROW \
@@ -280,7 +286,8 @@ start_mariadb() {
         --server-id=1 \
         --gtid-strict-mode=ON \
         --log-slave-updates=ON \
-        --innodb-buffer-pool-size=256M
+        --innodb-buffer-pool-size=256M \
+        ${SIPHON_MARIADB_ARGS:-}
 }
 
 # The settings a CDC reader must refuse, on an otherwise working binlog. Small

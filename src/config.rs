@@ -10,6 +10,7 @@ mod env_refs;
 mod filters;
 mod keys;
 mod mongo_options;
+mod mysql_ssl;
 mod problems;
 mod reader;
 mod source_options;
@@ -29,6 +30,7 @@ pub use env_refs::{EnvAccess, Resolved, compile_allowlist, resolve_env_refs};
 pub use filters::Filters;
 pub use keys::is_secret_key;
 pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
+pub use mysql_ssl::{MySqlSsl, MySqlSslMode};
 pub use problems::{ConfigErrors, ConfigProblem};
 pub use source_options::{
     DatabaseConfig, MongoOptions, MySqlOptions, PostgresOptions, SnapshotLocking, SourceOptions,

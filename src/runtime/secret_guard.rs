@@ -8,7 +8,7 @@ use super::status::HIDDEN;
 use crate::config::is_secret_key;
 
 /// Keys that decide where a connector's credentials go.
-const DESTINATION_KEYS: [&str; 11] = [
+const DESTINATION_KEYS: [&str; 12] = [
     "connector.class",
     "database.hostname",
     "database.port",
@@ -16,6 +16,7 @@ const DESTINATION_KEYS: [&str; 11] = [
     "database.dbname",
     "database.sslmode",
     "database.ssl.mode",
+    "database.ssl.ca",
     "mongodb.connection.string",
     "mongodb.user",
     "mongodb.authsource",

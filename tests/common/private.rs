@@ -17,12 +17,13 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>) {
+fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>, env: &[(&str, &str)]) {
     let mut cmd = Command::new("bash");
     cmd.arg(script(script_name))
         .args(args)
         .env("SIPHON_DEV_DIR", dir)
-        .env_remove("SIPHON_PORT");
+        .env_remove("SIPHON_PORT")
+        .envs(env.iter().copied());
     if let Some(p) = port {
         cmd.env("SIPHON_PORT", p.to_string());
     }
@@ -37,10 +38,15 @@ fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>) {
 impl PrivateServers {
     /// Starts `names` (as `scripts/start-servers.sh` spells them: pg, mariadb, kafka).
     pub fn start(names: &[&str]) -> PrivateServers {
+        Self::start_with_env(names, &[])
+    }
+
+    /// Like `start`, with the script's knobs in `env` (`SIPHON_MARIADB_ARGS`, ...).
+    pub fn start_with_env(names: &[&str], env: &[(&str, &str)]) -> PrivateServers {
         let dir = tempfile::tempdir().unwrap();
         // PostgreSQL runs as `postgres` when the tests run as root: it must reach the dir.
         let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
-        run(dir.path(), "start-servers.sh", names, None);
+        run(dir.path(), "start-servers.sh", names, None, env);
         PrivateServers { dir }
     }
 
@@ -104,7 +110,13 @@ impl PrivateServers {
             },
         )
         .await;
-        run(self.dir.path(), "start-servers.sh", &[name], Some(port));
+        run(
+            self.dir.path(),
+            "start-servers.sh",
+            &[name],
+            Some(port),
+            &[],
+        );
     }
 }
 
