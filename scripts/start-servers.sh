@@ -25,6 +25,9 @@
 # SIPHON_PG_BIN (PostgreSQL bin dir), SIPHON_TANSU_BIN, SIPHON_RIVVEN_SCHEMA_BIN,
 # SIPHON_PORT (the port of the one server named, e.g. to restart it where it was),
 # SIPHON_PG_SSL_DIR (TLS for pg, see start_pg).
+# SIPHON_MARIADB_ARGS: extra mariadbd options for `mariadb` (a test's private TLS server:
+# --ssl-ca=... --require-secure-transport=ON), SIPHON_MARIADB_CLIENT_ARGS: extra options for
+# this script's own client checks of it (--ssl).
 set -euo pipefail
 umask 022
 
@@ -213,8 +216,10 @@ EOF
 
 # ------------------------------------------------------------------- MariaDB
 
-mariadb_ready() { mariadb-admin --protocol=TCP -h 127.0.0.1 -P "$1" -u root --connect-timeout=2 ping; }
-mariadb_tcp_login() { mariadb --protocol=TCP -h 127.0.0.1 -P "$1" -u root --connect-timeout=5 -N -e 'SELECT 1'; }
+# shellcheck disable=SC2086 # SIPHON_MARIADB_CLIENT_ARGS is a list of options
+mariadb_ready() { mariadb-admin --protocol=TCP -h 127.0.0.1 -P "$1" -u root ${SIPHON_MARIADB_CLIENT_ARGS:-} --connect-timeout=2 ping; }
+# shellcheck disable=SC2086
+mariadb_tcp_login() { mariadb --protocol=TCP -h 127.0.0.1 -P "$1" -u root ${SIPHON_MARIADB_CLIENT_ARGS:-} --connect-timeout=5 -N -e 'SELECT 1'; }
 
 # start_mariadb_instance NAME SETTINGS...: a MariaDB under <state>/NAME, with
 # the server-specific settings (binlog, server id, memory) given as options.
@@ -224,7 +229,9 @@ start_mariadb_instance() {
     dir="$(server_dir "$name")"
     data="$dir/data"
     sock="$(socket_dir_for "$name")"
-    mkdir -p "$dir" "$sock"
+    # Its own tmpdir: two bootstraps in parallel in a shared /tmp delete each other's
+    # `#sql-temptable-*` files (seen as "Error on delete of '/tmp/#sql-temptable-...'").
+    mkdir -p "$dir" "$sock" "$dir/tmp"
     command -v mariadbd >/dev/null || PATH="$PATH:/usr/sbin"
     command -v mariadbd >/dev/null || die "mariadbd not found (run scripts/install-deps.sh)"
     # --user only means something (and is only allowed) when we are root.
@@ -244,7 +251,7 @@ start_mariadb_instance() {
         # socket, pid file); everything we need is on the command line.
         # auth 'normal': root gets an empty password usable over TCP.
         if ! (cd "$dir" && mariadb-install-db --no-defaults "${user[@]}" --datadir="$data" \
-            --auth-root-authentication-method=normal --skip-test-db) >>"$dir/log" 2>&1 9>&-; then
+            --tmpdir="$dir/tmp" --auth-root-authentication-method=normal --skip-test-db) >>"$dir/log" 2>&1 9>&-; then
             fail_start "$name" "mariadb-install-db failed"
         fi
     fi
@@ -254,6 +261,7 @@ start_mariadb_instance() {
     # otherwise drop (10.11's built-in is latin1).
     launch "$name" "" mariadbd --no-defaults "${user[@]}" \
         --datadir="$data" \
+        --tmpdir="$dir/tmp" \
         --socket="$sock/mysqld.sock" \
         --port="$port" \
         --bind-address=127.0.0.1 \
@@ -286,6 +294,7 @@ start_mariadb_instance() {
 
 # Binlog settings are what a CDC reader needs (ROW, full images and metadata,
 # GTIDs).
+# shellcheck disable=SC2086 # SIPHON_MARIADB_ARGS is a list of options
 start_mariadb() {
     start_mariadb_instance mariadb \
         --binlog-format=ROW \
@@ -294,7 +303,8 @@ start_mariadb() {
         --server-id=1 \
         --gtid-strict-mode=ON \
         --log-slave-updates=ON \
-        --innodb-buffer-pool-size=256M
+        --innodb-buffer-pool-size=256M \
+        ${SIPHON_MARIADB_ARGS:-}
 }
 
 # The settings a CDC reader must refuse, on an otherwise working binlog. Small

@@ -305,6 +305,40 @@ fn docs(key: &str) -> Option<Doc> {
             "admin",
             "Database the credentials are checked against.",
         ),
+        // MySQL/MariaDB TLS (src/config/mysql_ssl.rs).
+        "database.ssl.mode" => doc(
+            "Connection",
+            "STRING",
+            "preferred",
+            "disabled, preferred (TLS if the server offers it), required (no certificate check), verify_ca or verify_identity.",
+        ),
+        "database.ssl.ca" => doc(
+            "Connection",
+            "STRING",
+            "",
+            "PEM CA bundle for verify_ca/verify_identity; unset: the system trust store.",
+        ),
+        "database.ssl.cert" => doc(
+            "Connection",
+            "STRING",
+            "",
+            "PEM client certificate (with database.ssl.key).",
+        ),
+        "database.ssl.key" => doc(
+            "Connection",
+            "STRING",
+            "",
+            "Unencrypted PEM private key of database.ssl.cert.",
+        ),
+        "database.ssl.keystore"
+        | "database.ssl.keystore.password"
+        | "database.ssl.truststore"
+        | "database.ssl.truststore.password" => doc(
+            "Connection",
+            "STRING",
+            "",
+            "Refused: Java keystores are not read; convert to PEM (database.ssl.ca/cert/key).",
+        ),
         "mongodb.ssl.enabled" => doc("Connection", "BOOLEAN", "false", "Connect over TLS."),
         "mongodb.ssl.invalid.hostname.allowed" => doc(
             "Connection",

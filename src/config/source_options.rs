@@ -45,6 +45,8 @@ pub struct MySqlOptions {
     pub include_query: bool,
     /// `true` for `bigint.unsigned.handling.mode=precise`.
     pub bigint_unsigned_precise: bool,
+    /// `database.ssl.*`.
+    pub ssl: super::mysql_ssl::MySqlSsl,
 }
 
 /// Debezium's `snapshot.locking.mode` for MySQL and MariaDB.
@@ -222,6 +224,7 @@ fn mysql(r: &mut Reader<'_>, database: DatabaseConfig) -> MySqlOptions {
             &[("long", false), ("precise", true)],
             false,
         ),
+        ssl: super::mysql_ssl::read(r),
     }
 }
 

@@ -11,6 +11,26 @@ pub enum MySqlError {
         addr: String,
         source: mysql_async::Error,
     },
+    #[error("TLS with the MySQL server at {addr} failed (database.ssl.mode={mode}): {detail}")]
+    Tls {
+        addr: String,
+        mode: &'static str,
+        detail: String,
+    },
+    #[error(
+        "the MySQL server at {addr} refuses connections without TLS ({message}), and database.ssl.mode is {mode}: set database.ssl.mode=verify_identity (or required, verify_ca)"
+    )]
+    PlaintextRefused {
+        addr: String,
+        mode: &'static str,
+        message: String,
+    },
+    #[error("the MySQL server at {addr} refused the login ({message}): {hint}")]
+    AccessDenied {
+        addr: String,
+        message: String,
+        hint: String,
+    },
     #[error("MySQL {context} failed: {source}")]
     Query {
         context: &'static str,

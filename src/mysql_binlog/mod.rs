@@ -23,6 +23,8 @@ mod snapshot;
 mod statement;
 mod stream;
 pub(crate) mod table_map;
+mod tls;
+mod tls_probe;
 pub(crate) mod value;
 
 use mysql_async::BinlogStreamRequest;
@@ -111,8 +113,7 @@ async fn run(
         config,
         options: my,
     } = source;
-    let db = &my.database;
-    let mut conn = setup::connect(db).await?;
+    let mut conn = setup::connect(my).await?;
     let server = setup::check_server(&mut conn).await?;
 
     if let Some(p) = &resume {
@@ -138,7 +139,7 @@ async fn run(
     }
 
     if needs_snapshot(config.snapshot_mode, resume.as_ref()) {
-        let mut snap = setup::connect(db).await?;
+        let mut snap = setup::connect(my).await?;
         let ((file, pos, gtids), locked) = snapshot::begin(&mut snap, &server, my).await?;
         observer.started();
         let (point, progress) = match resume.take() {
@@ -193,7 +194,7 @@ async fn run(
     let mut stream = open_stream(my, &server, &resume).await?;
     info!(file = %resume.file, pos = resume.pos, gtids = resume.mariadb_gtids.as_ref().map(|g| g.to_string()).or(resume.gtids.as_ref().map(|g| g.to_string())), "streaming");
     observer.streaming();
-    let sql = setup::connect(db).await?;
+    let sql = setup::connect(my).await?;
     let mut streamer = stream::Streamer::new(source, server, sql, &resume, out, committed);
     streamer.run(&mut stream).await
 }
@@ -206,7 +207,7 @@ async fn open_stream(
     from: &MySqlPosition,
 ) -> Result<mysql_async::BinlogStream, MySqlError> {
     let server_id = my.server_id;
-    let mut conn = setup::connect(&my.database).await?;
+    let mut conn = setup::connect(my).await?;
     let q = |context| move |source| MySqlError::Query { context, source };
     conn.query_drop(format!("SET @master_heartbeat_period = {HEARTBEAT_NANOS}"))
         .await

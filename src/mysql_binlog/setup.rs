@@ -7,7 +7,7 @@ use mysql_async::{Conn, OptsBuilder, Row};
 
 use super::column::{ColumnInfo, MyColumn, kind_from_info};
 use super::error::MySqlError;
-use crate::config::{DatabaseConfig, Filters};
+use crate::config::{Filters, MySqlOptions};
 use crate::event::TableId;
 
 fn q(context: &'static str) -> impl FnOnce(mysql_async::Error) -> MySqlError {
@@ -18,20 +18,16 @@ fn q(context: &'static str) -> impl FnOnce(mysql_async::Error) -> MySqlError {
 const SYSTEM_DATABASES: &[&str] = &["mysql", "information_schema", "performance_schema", "sys"];
 
 /// A connection with the session settings the reader's parsing relies on: UTC for TIMESTAMP
-/// and utf8mb4 results.
-pub async fn connect(db: &DatabaseConfig) -> Result<Conn, MySqlError> {
+/// and utf8mb4 results. Every connection of the reader is opened here, with its TLS.
+pub async fn connect(my: &MySqlOptions) -> Result<Conn, MySqlError> {
+    let db = &my.database;
     let opts = OptsBuilder::default()
         .ip_or_hostname(db.hostname.clone())
         .tcp_port(db.port)
         .user(Some(db.user.clone()))
         .pass(Some(db.password.expose().to_owned()).filter(|p| !p.is_empty()))
         .prefer_socket(false);
-    let mut conn = Conn::new(opts)
-        .await
-        .map_err(|source| MySqlError::Connect {
-            addr: format!("{}:{}", db.hostname, db.port),
-            source,
-        })?;
+    let mut conn = super::tls::connect(opts, db, &my.ssl).await?;
     conn.query_drop("SET time_zone = '+00:00', NAMES utf8mb4")
         .await
         .map_err(q("session set-up"))?;

@@ -8,7 +8,7 @@ use super::status::HIDDEN;
 use crate::config::is_secret_key;
 
 /// Keys that decide where a connector's credentials go.
-const DESTINATION_KEYS: [&str; 12] = [
+const DESTINATION_KEYS: &[&str] = &[
     "connector.class",
     "database.hostname",
     "database.port",
@@ -17,6 +17,7 @@ const DESTINATION_KEYS: [&str; 12] = [
     "database.sslmode",
     "database.sslrootcert",
     "database.ssl.mode",
+    "database.ssl.ca",
     "mongodb.connection.string",
     "mongodb.user",
     "mongodb.authsource",

@@ -17,17 +17,14 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>) {
-    run_env(dir, script_name, args, port, &[]);
-}
-
-fn run_env(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>, env: &[(&str, &Path)]) {
+fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>, env: &[(&str, &str)]) {
     let mut cmd = Command::new("bash");
     cmd.envs(env.iter().copied());
     cmd.arg(script(script_name))
         .args(args)
         .env("SIPHON_DEV_DIR", dir)
-        .env_remove("SIPHON_PORT");
+        .env_remove("SIPHON_PORT")
+        .envs(env.iter().copied());
     if let Some(p) = port {
         cmd.env("SIPHON_PORT", p.to_string());
     }
@@ -42,15 +39,25 @@ fn run_env(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>, env:
 impl PrivateServers {
     /// Starts `names` (as `scripts/start-servers.sh` spells them: pg, mariadb, kafka).
     pub fn start(names: &[&str]) -> PrivateServers {
-        Self::start_with(names, &[])
+        Self::start_with_env(names, &[])
     }
 
-    /// Like `start`, with extra environment for the script (`SIPHON_PG_SSL_DIR`, ...).
+    /// Like `start`, with files for the script (`SIPHON_PG_SSL_DIR`, ...).
     pub fn start_with(names: &[&str], env: &[(&str, &Path)]) -> PrivateServers {
+        let owned: Vec<(&str, String)> = env
+            .iter()
+            .map(|(k, p)| (*k, p.display().to_string()))
+            .collect();
+        let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Self::start_with_env(names, &env)
+    }
+
+    /// Like `start`, with the script's knobs in `env` (`SIPHON_MARIADB_ARGS`, ...).
+    pub fn start_with_env(names: &[&str], env: &[(&str, &str)]) -> PrivateServers {
         let dir = tempfile::tempdir().unwrap();
         // PostgreSQL runs as `postgres` when the tests run as root: it must reach the dir.
         let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
-        run_env(dir.path(), "start-servers.sh", names, None, env);
+        run(dir.path(), "start-servers.sh", names, None, env);
         PrivateServers { dir }
     }
 
@@ -119,7 +126,13 @@ impl PrivateServers {
             },
         )
         .await;
-        run(self.dir.path(), "start-servers.sh", &[name], Some(port));
+        run(
+            self.dir.path(),
+            "start-servers.sh",
+            &[name],
+            Some(port),
+            &[],
+        );
     }
 }
 

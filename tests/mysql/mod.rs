@@ -54,7 +54,12 @@ impl TestDb {
             .await
             .unwrap();
         admin.disconnect().await.unwrap();
-        let hostport = admin_url
+        // mysql_async's URL options (`?require_ssl=true`) follow the database.
+        let (base, query) = match admin_url.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (admin_url.as_str(), String::new()),
+        };
+        let hostport = base
             .split('@')
             .nth(1)
             .and_then(|r| r.split('/').next())
@@ -62,7 +67,7 @@ impl TestDb {
             .to_owned();
         let (host, port) = hostport.rsplit_once(':').unwrap();
         TestDb {
-            url: with_database(&admin_url, &name),
+            url: format!("{}{query}", with_database(base, &name)),
             admin_url: admin_url.clone(),
             host: host.to_owned(),
             port: port.parse().unwrap(),
