@@ -9,6 +9,7 @@ use super::encoder::EncoderError;
 use super::fixed_topic::FixedTopic;
 use super::kafka::OutRecord;
 use super::registry::Registry;
+use crate::config::Converters;
 use crate::event::TxMarker;
 
 const KEY_SCHEMA: &str = r#"{"type":"record","name":"TransactionMetadataKey","namespace":"io.debezium.connector.common","fields":[{"name":"id","type":"string"}],"connect.name":"io.debezium.connector.common.TransactionMetadataKey"}"#;
@@ -80,9 +81,14 @@ pub fn marker_json(marker: &TxMarker) -> (Json, Json) {
 pub struct TxTopic(FixedTopic);
 
 impl TxTopic {
-    pub async fn new(registry: &Registry, prefix: &str) -> Result<Self, EncoderError> {
+    pub async fn new(
+        registry: Option<&Registry>,
+        converters: &Converters,
+        prefix: &str,
+    ) -> Result<Self, EncoderError> {
         FixedTopic::new(
             registry,
+            converters,
             transaction_topic(prefix),
             KEY_SCHEMA,
             VALUE_SCHEMA,
