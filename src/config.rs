@@ -7,6 +7,7 @@
 
 mod api_tls;
 mod connector;
+mod converters;
 mod env_refs;
 mod filters;
 mod keys;
@@ -31,6 +32,7 @@ pub use connector::{
     ConnectorClass, ConnectorConfig, DecimalHandlingMode, PublicationAutocreateMode, Secret,
     SnapshotMode, TimePrecisionMode, check_connector_name,
 };
+pub use converters::{ConverterSettings, Converters, RecordFormat};
 pub use env_refs::{EnvAccess, Resolved, compile_allowlist, resolve_env_refs};
 pub use filters::Filters;
 pub use keys::is_secret_key;
@@ -529,6 +531,11 @@ impl FileConfig {
             }
             match ConnectorConfig::from_map(&raw.name, &raw.config) {
                 Ok(mut c) => {
+                    if self.service.kafka.is_some()
+                        && let Err(e) = c.converters(&self.service)
+                    {
+                        problems.extend(e.prefixed(&label));
+                    }
                     c.hidden.extend(hidden.clone());
                     connectors.push(c)
                 }

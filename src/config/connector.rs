@@ -216,6 +216,8 @@ pub struct ConnectorConfig {
     pub skipped_operations: super::SkippedOps,
     pub decimal_handling_mode: DecimalHandlingMode,
     pub time_precision_mode: TimePrecisionMode,
+    /// Its `key.converter*` / `value.converter*` keys (see `converters`).
+    pub converter_settings: super::ConverterSettings,
     /// The map it came from, for the REST API (which hides secrets when showing it).
     pub raw: RawMap,
     /// Keys accepted without effect, each with why (logged when the connector starts).
@@ -260,6 +262,16 @@ impl ConnectorConfig {
     /// `text` (an error, a trace) with the connector's secrets and `${env:}` values replaced.
     pub fn scrub(&self, text: &str) -> String {
         self.hidden.scrub(text)
+    }
+
+    /// The key and value converters, the service's `converter` and `schema_registry_url`
+    /// filling what the connector does not set.
+    pub fn converters(
+        &self,
+        service: &super::ServiceConfig,
+    ) -> Result<super::Converters, ConfigErrors> {
+        self.converter_settings
+            .resolve(service.converter, service.schema_registry_url.as_deref())
     }
 
     /// How many batches the reader → emitter queue holds: `max.queue.size` events in batches
@@ -406,6 +418,7 @@ impl ConnectorConfig {
             skipped_operations,
             decimal_handling_mode,
             time_precision_mode,
+            converter_settings: super::ConverterSettings::read(map),
             raw: RawMap(map.clone()),
             notices: notices.0,
             hidden: {

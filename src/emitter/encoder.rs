@@ -1,5 +1,6 @@
-//! Encodes planned records as Confluent-framed Avro: schemas derived per table version,
-//! registered once under `<topic>-key` / `<topic>-value`, ids cached for the hot path.
+//! Encodes planned records with the connector's key and value converters: Confluent-framed
+//! Avro (schemas derived per table version, registered once under `<topic>-key` /
+//! `<topic>-value`, ids cached for the hot path) or Kafka Connect's JSON (`connect_json`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,12 +8,17 @@ use std::sync::Arc;
 use super::avro_schema::{
     AvroOptions, DecimalMode, SchemaError, TableAvroSchemas, TimeMode, table_schemas,
 };
-use super::avro_value::{ConnectorMeta, EncodeError, key_value, write_envelope};
+use super::avro_value::{ConnectorMeta, EncodeError, envelope_value, key_value, write_envelope};
 use super::avro_write::AvroWriter;
+use super::connect_json;
+use super::json::to_json;
 use super::kafka::OutRecord;
 use super::records::Planned;
 use super::registry::{Registry, RegistryError};
-use crate::config::{ConnectorConfig, DecimalHandlingMode, SourceOptions, TimePrecisionMode};
+use crate::config::{
+    ConnectorConfig, Converters, DecimalHandlingMode, RecordFormat, SourceOptions,
+    TimePrecisionMode,
+};
 use crate::event::{ChangeEvent, TableId, TableSchema};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +31,8 @@ pub enum EncoderError {
     Encode(#[from] EncodeError),
     #[error("Avro serialization of {topic}: {message}")]
     Avro { topic: String, message: String },
+    #[error("JsonConverter serialization of {topic}: {message}")]
+    Json { topic: String, message: String },
     /// A record over the producer's `message.max.bytes`: no retry can send it.
     #[error(
         "the change of `{table}` with key {key} is a Kafka record of {bytes} bytes for topic \
@@ -68,6 +76,64 @@ pub fn avro_options(config: &ConnectorConfig) -> AvroOptions {
     opts
 }
 
+/// How one side (key or value) of a topic's records is written.
+pub(super) enum Side {
+    /// The writer and the schema's registry id.
+    Avro(AvroWriter, u32),
+    /// The Connect JSON schema, serialized, with `schemas.enable=true`.
+    Json(Option<String>),
+}
+
+impl Side {
+    /// Registers the schema (`<topic>-<which>`) for Avro, derives the Connect schema for JSON.
+    pub(super) async fn prepare(
+        format: RecordFormat,
+        registry: Option<&Registry>,
+        topic: &str,
+        which: &str,
+        schema: &apache_avro::Schema,
+        json: &str,
+    ) -> Result<Side, EncoderError> {
+        match format {
+            RecordFormat::Avro => {
+                let writer = AvroWriter::new(schema).map_err(writer_err(topic))?;
+                let registry = registry.ok_or_else(|| EncoderError::Avro {
+                    topic: topic.to_owned(),
+                    message: "no schema registry is configured".into(),
+                })?;
+                let id = registry.id(&format!("{topic}-{which}"), json).await?;
+                Ok(Side::Avro(writer, id))
+            }
+            RecordFormat::Json { schemas } => {
+                let schema = match schemas {
+                    false => None,
+                    true => Some(
+                        connect_json::connect_schema(json)
+                            .map_err(|message| EncoderError::Json {
+                                topic: topic.to_owned(),
+                                message,
+                            })?
+                            .to_string(),
+                    ),
+                };
+                Ok(Side::Json(schema))
+            }
+        }
+    }
+
+    /// One value as this side's bytes.
+    pub(super) fn encode(
+        &self,
+        topic: &str,
+        value: &apache_avro::types::Value,
+    ) -> Result<Vec<u8>, EncoderError> {
+        match self {
+            Side::Avro(writer, id) => writer.framed(*id, value).map_err(writer_err(topic)),
+            Side::Json(schema) => Ok(connect_json::record(schema.as_deref(), &to_json(value))),
+        }
+    }
+}
+
 /// The schemas and registry ids of one table version.
 struct Entry {
     /// The table version the schemas were derived from. Versions are numbered per reader
@@ -76,13 +142,15 @@ struct Entry {
     table: Arc<TableSchema>,
     topic: String,
     schemas: TableAvroSchemas,
-    /// The key writer and its registry id, for a table with a key.
-    key: Option<(AvroWriter, u32)>,
-    value: (AvroWriter, u32),
+    /// The key's encoding, for a table with a key.
+    key: Option<Side>,
+    value: Side,
 }
 
 pub struct Encoder {
-    registry: Arc<Registry>,
+    /// `None` when both converters are JSON.
+    registry: Option<Arc<Registry>>,
+    converters: Converters,
     opts: AvroOptions,
     meta: ConnectorMeta,
     prefix: String,
@@ -99,9 +167,14 @@ fn writer_err(topic: &str) -> impl Fn(super::avro_write::WriteError) -> EncoderE
 }
 
 impl Encoder {
-    pub fn new(config: &ConnectorConfig, registry: Arc<Registry>) -> Self {
+    pub fn new(
+        config: &ConnectorConfig,
+        converters: Converters,
+        registry: Option<Arc<Registry>>,
+    ) -> Self {
         Encoder {
             registry,
+            converters,
             opts: avro_options(config),
             meta: ConnectorMeta {
                 name: config.topic_prefix.clone(),
@@ -130,27 +203,28 @@ impl Encoder {
         }
         let topic = super::avro_schema::table_topic(&self.prefix, table);
         let schemas = table_schemas(&topic, table, &self.opts)?;
+        let registry = self.registry.as_deref();
         let key = match (&schemas.key, &schemas.key_json) {
-            (Some(schema), Some(json)) => {
-                let writer = AvroWriter::new(schema).map_err(writer_err(&topic))?;
-                Some((
-                    writer,
-                    self.registry.id(&format!("{topic}-key"), json).await?,
-                ))
-            }
+            (Some(schema), Some(json)) => Some(
+                Side::prepare(self.converters.key, registry, &topic, "key", schema, json).await?,
+            ),
             _ => None,
         };
-        let value_writer = AvroWriter::new(&schemas.value).map_err(writer_err(&topic))?;
-        let value_id = self
-            .registry
-            .id(&format!("{topic}-value"), &schemas.value_json)
-            .await?;
+        let value = Side::prepare(
+            self.converters.value,
+            registry,
+            &topic,
+            "value",
+            &schemas.value,
+            &schemas.value_json,
+        )
+        .await?;
         let entry = Arc::new(Entry {
             table: Arc::clone(table),
             topic,
             schemas,
             key,
-            value: (value_writer, value_id),
+            value,
         });
         self.tables.insert(cache_key, Arc::clone(&entry));
         Ok(entry)
@@ -238,19 +312,22 @@ fn encode_one(
 ) -> Result<OutRecord, EncoderError> {
     let (event, tombstone) = (&planned.event, planned.tombstone);
     let key = match (key_value(event, &entry.schemas)?, &entry.key) {
-        (Some(v), Some((writer, id))) => {
-            Some(writer.framed(*id, &v).map_err(writer_err(&entry.topic))?)
-        }
+        (Some(v), Some(side)) => Some(side.encode(&entry.topic, &v)?),
         _ => None,
     };
-    let value = if tombstone {
-        None
-    } else {
-        let (writer, id) = &entry.value;
-        let mut out = Vec::with_capacity(512);
-        AvroWriter::frame_header(*id, &mut out);
-        write_envelope(event, meta, now_us, opts, &entry.schemas, writer, &mut out)?;
-        Some(out)
+    let value = match (&entry.value, tombstone) {
+        (_, true) => None,
+        // Avro straight from the event, without the intermediate value (the hot path).
+        (Side::Avro(writer, id), false) => {
+            let mut out = Vec::with_capacity(512);
+            AvroWriter::frame_header(*id, &mut out);
+            write_envelope(event, meta, now_us, opts, &entry.schemas, writer, &mut out)?;
+            Some(out)
+        }
+        (side, false) => {
+            let value = envelope_value(event, meta, now_us, opts, &entry.schemas)?;
+            Some(side.encode(&entry.topic, &value)?)
+        }
     };
     let bytes = key.as_ref().map_or(0, Vec::len) + value.as_ref().map_or(0, Vec::len);
     if limit > 0 && bytes > limit {

@@ -9,6 +9,7 @@ use super::encoder::EncoderError;
 use super::fixed_topic::FixedTopic;
 use super::kafka::OutRecord;
 use super::registry::Registry;
+use crate::config::Converters;
 
 const KEY_SCHEMA: &str = r#"{"type":"record","name":"ServerNameKey","namespace":"io.debezium.connector.common","fields":[{"name":"serverName","type":"string"}],"connect.version":1,"connect.name":"io.debezium.connector.common.ServerNameKey"}"#;
 const VALUE_SCHEMA: &str = r#"{"type":"record","name":"Heartbeat","namespace":"io.debezium.connector.common","fields":[{"name":"ts_ms","type":"long"}],"connect.version":1,"connect.name":"io.debezium.connector.common.Heartbeat"}"#;
@@ -24,9 +25,19 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// Registers the heartbeat schemas (once; the registry returns existing ids).
-    pub async fn new(registry: &Registry, prefix: &str) -> Result<Self, EncoderError> {
-        let topic =
-            FixedTopic::new(registry, heartbeat_topic(prefix), KEY_SCHEMA, VALUE_SCHEMA).await?;
+    pub async fn new(
+        registry: Option<&Registry>,
+        converters: &Converters,
+        prefix: &str,
+    ) -> Result<Self, EncoderError> {
+        let topic = FixedTopic::new(
+            registry,
+            converters,
+            heartbeat_topic(prefix),
+            KEY_SCHEMA,
+            VALUE_SCHEMA,
+        )
+        .await?;
         Ok(Heartbeat {
             topic,
             server_name: prefix.to_owned(),

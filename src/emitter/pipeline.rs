@@ -19,7 +19,7 @@ use super::owner::{OWNER_HEADER, instance_id};
 use super::records::{Planned, plan};
 use super::registry::Registry;
 use super::txmeta::{TxTopic, marker_json, transaction_topic};
-use crate::config::{ConnectorConfig, EmbeddedSink, KafkaConfig, ServiceConfig};
+use crate::config::{ConnectorConfig, Converters, EmbeddedSink, KafkaConfig, ServiceConfig};
 use crate::event::{ChangeBatch, TxMarker};
 use crate::offsets::{
     FileOffsetStore, KafkaOffsets, OffsetError, Position, TopicPresence, offset_key,
@@ -36,8 +36,9 @@ pub enum EmitError {
     Offsets(#[from] OffsetError),
     #[error("embedded sink: {0}")]
     Sink(std::io::Error),
-    #[error("no schema registry is configured (service.schema_registry_url)")]
-    NoRegistry,
+    /// The converter settings do not resolve (e.g. Avro without a registry).
+    #[error("{0}")]
+    Converters(crate::config::ConfigErrors),
     #[error("the Kafka producing task ended abnormally: {0}")]
     Task(String),
 }
@@ -48,7 +49,7 @@ impl EmitError {
             EmitError::Encoder(e) => e.is_transient(),
             EmitError::Kafka(e) => e.is_transient(),
             EmitError::Offsets(e) => e.is_transient(),
-            EmitError::Sink(_) | EmitError::NoRegistry | EmitError::Task(_) => false,
+            EmitError::Sink(_) | EmitError::Converters(_) | EmitError::Task(_) => false,
         }
     }
 }
@@ -88,7 +89,9 @@ enum Job {
 /// committed offset final, so the runtime reads it from here.
 pub struct KafkaEmitter {
     sink: KafkaSink,
-    registry: Arc<Registry>,
+    /// `None` when both converters are JSON.
+    registry: Option<Arc<Registry>>,
+    converters: Converters,
     heartbeat: Option<Heartbeat>,
     tx_topic: Option<TxTopic>,
     bootstrap: String,
@@ -105,14 +108,14 @@ impl KafkaEmitter {
         service: &ServiceConfig,
         kafka: &KafkaConfig,
     ) -> Result<Self, EmitError> {
-        let url = service
-            .schema_registry_url
-            .as_deref()
-            .ok_or(EmitError::NoRegistry)?;
-        let registry = Arc::new(
-            Registry::new(url, &service.schema_registry)
-                .map_err(|e| EmitError::Encoder(e.into()))?,
-        );
+        let converters = config.converters(service).map_err(EmitError::Converters)?;
+        let registry = match &converters.registry_url {
+            Some(url) => Some(Arc::new(
+                Registry::new(url, &service.schema_registry)
+                    .map_err(|e| EmitError::Encoder(e.into()))?,
+            )),
+            None => None,
+        };
         let mut sink = KafkaSink::connect(
             &kafka.bootstrap_servers,
             &service.transactional_id(&config.name),
@@ -124,7 +127,7 @@ impl KafkaEmitter {
         sink.ensure_topics(&[(kafka.offsets_topic.clone(), true)])
             .await?;
         let heartbeat = if config.heartbeat_interval_ms > 0 {
-            let hb = Heartbeat::new(&registry, &config.topic_prefix).await?;
+            let hb = Heartbeat::new(registry.as_deref(), &converters, &config.topic_prefix).await?;
             sink.ensure_topics(&[(hb.topic().to_owned(), false)])
                 .await?;
             Some(hb)
@@ -132,7 +135,7 @@ impl KafkaEmitter {
             None
         };
         let tx_topic = if config.provide_transaction_metadata {
-            let t = TxTopic::new(&registry, &config.topic_prefix).await?;
+            let t = TxTopic::new(registry.as_deref(), &converters, &config.topic_prefix).await?;
             sink.ensure_topics(&[(t.topic().to_owned(), false)]).await?;
             Some(t)
         } else {
@@ -141,6 +144,7 @@ impl KafkaEmitter {
         Ok(KafkaEmitter {
             sink,
             registry,
+            converters,
             heartbeat,
             tx_topic,
             bootstrap: kafka.bootstrap_servers.clone(),
@@ -193,7 +197,7 @@ impl KafkaEmitter {
         rx: mpsc::Receiver<ChangeBatch>,
         committed: watch::Sender<Option<Position>>,
     ) -> Result<(), EmitError> {
-        let encoder = Encoder::new(config, Arc::clone(&self.registry))
+        let encoder = Encoder::new(config, self.converters, self.registry)
             .with_record_limit(self.sink.max_message_bytes());
         // One job in flight between the stages: the encoder runs at most one batch ahead. The
         // producing stage is a task of its own so that it runs while the encoder computes (on

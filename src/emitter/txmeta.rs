@@ -9,6 +9,7 @@ use super::encoder::EncoderError;
 use super::fixed_topic::FixedTopic;
 use super::kafka::OutRecord;
 use super::registry::Registry;
+use crate::config::Converters;
 use crate::event::TxMarker;
 
 // As Debezium's `SchemaFactory` names and versions them (version 1 each; the per-collection
@@ -82,9 +83,14 @@ pub fn marker_json(marker: &TxMarker) -> (Json, Json) {
 pub struct TxTopic(FixedTopic);
 
 impl TxTopic {
-    pub async fn new(registry: &Registry, prefix: &str) -> Result<Self, EncoderError> {
+    pub async fn new(
+        registry: Option<&Registry>,
+        converters: &Converters,
+        prefix: &str,
+    ) -> Result<Self, EncoderError> {
         FixedTopic::new(
             registry,
+            converters,
             transaction_topic(prefix),
             KEY_SCHEMA,
             VALUE_SCHEMA,
