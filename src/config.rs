@@ -8,6 +8,7 @@
 mod connector;
 mod env_refs;
 mod filters;
+mod kafka_security;
 mod keys;
 mod mongo_options;
 mod problems;
@@ -27,6 +28,9 @@ pub use connector::{
 };
 pub use env_refs::{EnvAccess, Resolved, compile_allowlist, resolve_env_refs};
 pub use filters::Filters;
+pub use kafka_security::{
+    KafkaSecurity, ResolvedSecurity, SaslCredentials, SaslMechanism, SecurityProtocol,
+};
 pub use keys::is_secret_key;
 pub use mongo_options::{CaptureMode, CaptureScope, FieldExclusion, FullUpdateType, OversizeMode};
 pub use problems::{ConfigErrors, ConfigProblem};
@@ -82,6 +86,9 @@ pub struct KafkaConfig {
     /// Replication factor of topics Siphon creates.
     #[serde(default = "one")]
     pub topic_replication_factor: i32,
+    /// `[service.kafka.security]`: TLS and SASL of every Kafka client (kafka_security.rs).
+    #[serde(default)]
+    pub security: KafkaSecurity,
 }
 
 fn default_offsets_topic() -> String {
@@ -225,10 +232,15 @@ impl ServiceConfig {
                             configs_topic: default_configs_topic(),
                             topic_partitions: 1,
                             topic_replication_factor: 1,
+                            security: KafkaSecurity::default(),
                         })
                     }
                 }
             }
+        }
+        match &mut self.kafka {
+            Some(k) => k.security.apply_env(&get),
+            None => kafka_security::refuse_env_without_kafka(&get, &mut problems),
         }
         // Set and empty means "off", so a deployment can clear a file setting.
         if let Some(v) = get("SIPHON_API_TOKEN") {
@@ -315,6 +327,10 @@ impl ServiceConfig {
         }
         if let Some(kafka) = &self.kafka {
             check_bootstrap(&kafka.bootstrap_servers, &mut problems);
+            kafka_security::check_producer_keys(&kafka.producer, &mut problems);
+            if let Err(e) = kafka.security.resolve() {
+                problems.extend(e);
+            }
             for key in kafka.producer.keys() {
                 if RESERVED_PRODUCER_KEYS.contains(&key.as_str()) {
                     problems.push(
