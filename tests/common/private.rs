@@ -18,9 +18,14 @@ fn script(name: &str) -> PathBuf {
 }
 
 fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>) {
+    run_with(dir, script_name, args, port, &[]);
+}
+
+fn run_with(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>, env: &[(&str, &str)]) {
     let mut cmd = Command::new("bash");
     cmd.arg(script(script_name))
         .args(args)
+        .envs(env.iter().copied())
         .env("SIPHON_DEV_DIR", dir)
         .env_remove("SIPHON_PORT");
     if let Some(p) = port {
@@ -41,6 +46,15 @@ impl PrivateServers {
         // PostgreSQL runs as `postgres` when the tests run as root: it must reach the dir.
         let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
         run(dir.path(), "start-servers.sh", names, None);
+        PrivateServers { dir }
+    }
+
+    /// [`PrivateServers::start`] with variables for `start-servers.sh` (e.g.
+    /// `SIPHON_KAFKA_AUTHENTICATION=1`: a broker that requires SASL).
+    pub fn start_with(names: &[&str], env: &[(&str, &str)]) -> PrivateServers {
+        let dir = tempfile::tempdir().unwrap();
+        let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
+        run_with(dir.path(), "start-servers.sh", names, None, env);
         PrivateServers { dir }
     }
 
