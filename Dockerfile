@@ -12,7 +12,7 @@ FROM ${RUST_IMAGE} AS build
 # rdkafka's bundled librdkafka is built with cmake.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends cmake build-essential pkg-config \
-      libcurl4-openssl-dev zlib1g-dev \
+      libcurl4-openssl-dev zlib1g-dev libssl-dev libsasl2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,7 +21,7 @@ RUN cargo build --release --locked --bin siphon \
 
 FROM ${RUNTIME_IMAGE} AS base
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 libsasl2-2 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/siphon --shell /usr/sbin/nologin siphon \

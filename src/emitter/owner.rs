@@ -16,6 +16,7 @@ pub const OWNER_HEADER: &str = "siphon.instance";
 pub fn offsets_of<'a>(kafka: &'a KafkaConfig, config: &'a ConnectorConfig) -> KafkaOffsets<'a> {
     KafkaOffsets {
         bootstrap: &kafka.bootstrap_servers,
+        security: &kafka.security,
         topic: &kafka.offsets_topic,
         connector: &config.name,
         topic_prefix: &config.topic_prefix,

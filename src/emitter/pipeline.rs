@@ -95,6 +95,7 @@ pub struct KafkaEmitter {
     heartbeat: Option<Heartbeat>,
     tx_topic: Option<TxTopic>,
     bootstrap: String,
+    security: crate::config::KafkaSecurity,
     offsets_topic: String,
     /// This instance, in the header of every offset record it writes (see `owner`).
     instance: String,
@@ -116,14 +117,7 @@ impl KafkaEmitter {
             )),
             None => None,
         };
-        let mut sink = KafkaSink::connect(
-            &kafka.bootstrap_servers,
-            &service.transactional_id(&config.name),
-            &kafka.producer,
-            kafka.topic_partitions,
-            kafka.topic_replication_factor,
-        )
-        .await?;
+        let mut sink = KafkaSink::connect(kafka, &service.transactional_id(&config.name)).await?;
         sink.ensure_topics(&[(kafka.offsets_topic.clone(), true)])
             .await?;
         let heartbeat = if config.heartbeat_interval_ms > 0 {
@@ -148,6 +142,7 @@ impl KafkaEmitter {
             heartbeat,
             tx_topic,
             bootstrap: kafka.bootstrap_servers.clone(),
+            security: kafka.security.clone(),
             offsets_topic: kafka.offsets_topic.clone(),
             instance: instance_id(service),
         })
@@ -162,6 +157,7 @@ impl KafkaEmitter {
     ) -> Result<Option<Position>, OffsetError> {
         let offsets = KafkaOffsets {
             bootstrap: &self.bootstrap,
+            security: &self.security,
             topic: &self.offsets_topic,
             connector: &config.name,
             topic_prefix: &config.topic_prefix,

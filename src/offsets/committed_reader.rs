@@ -12,7 +12,8 @@
 //! The client is a minimal one over `tokio::net::TcpStream` and `kafka-protocol` messages:
 //! ApiVersions → Metadata (partition leaders) → ListOffsets (log start) → Fetch (its first
 //! response fixes the high watermark to read up to).
-//! No SASL/TLS, no fetch sessions, no retries (the caller classifies with
+//! TLS and SASL (PLAIN, SCRAM) follow `[service.kafka.security]` (`conn.rs`, `sasl.rs`).
+//! No fetch sessions, no retries (the caller classifies with
 //! [`ReaderError::is_transient`] and retries the whole read).
 //!
 //! [`read_latest`] (the offsets load) reads only what it needs: the newest committed record of
@@ -27,26 +28,29 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, FetchRequest, ListOffsetsRequest,
-    MetadataRequest, RequestHeader, ResponseHeader, TopicName,
+    ApiKey, BrokerId, FetchRequest, ListOffsetsRequest, MetadataRequest, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use kafka_protocol::protocol::StrBytes;
+
+use crate::config::KafkaSecurity;
 
 mod batch;
+mod conn;
 mod latest;
+mod sasl;
+pub mod scram;
 
 use batch::Cursor;
+use conn::{Conn, Security, connect_bootstrap};
 // The fuzz targets decode raw batches as the reader does (see `crate::fuzzing`).
 pub(crate) use batch::{decode_batch, split_batches};
-pub use latest::{LatestRead, crc32, read_latest};
+pub use latest::{LatestRead, crc32, read_latest, read_latest_with};
 
 /// One delivered record: committed-transactional or non-transactional.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +114,34 @@ pub enum ReaderError {
     Protocol(String),
     #[error("Kafka {api} returned error {code} ({})", error_name(*.code))]
     Broker { api: &'static str, code: i16 },
+    /// `[service.kafka.security]` cannot be used (a file, a combination).
+    #[error("Kafka security settings: {0}")]
+    Config(String),
+    #[error(
+        "TLS with broker {addr} failed: {detail}; check service.kafka.security \
+         (ssl.ca.location, ssl.endpoint.identification.algorithm, security.protocol)"
+    )]
+    Tls { addr: String, detail: String },
+    #[error(
+        "SASL authentication ({mechanism}) with broker {addr} failed: {detail}; check \
+         service.kafka.security sasl.username and sasl.password (or SIPHON_KAFKA_SASL_PASSWORD)"
+    )]
+    Auth {
+        addr: String,
+        mechanism: &'static str,
+        detail: String,
+    },
+    #[error(
+        "broker {addr} answered with TLS: its listener expects TLS; set \
+         service.kafka.security \"security.protocol\" = \"SSL\" (or \"SASL_SSL\")"
+    )]
+    NotPlaintext { addr: String },
+    /// Retried (a restarting broker also closes), but the message names the likely cause.
+    #[error(
+        "broker {addr} closed the connection at the first request ({detail}); if its listener \
+         uses TLS, set service.kafka.security \"security.protocol\" = \"SSL\" (or \"SASL_SSL\")"
+    )]
+    ClosedAtStart { addr: String, detail: String },
     #[error("Kafka topic {0:?} does not exist")]
     UnknownTopic(String),
     #[error("reading the topic did not finish within {0:?}")]
@@ -140,12 +172,19 @@ impl ReaderError {
     /// `UnknownTopic` is definite here: an absent topic is for the caller to interpret.
     pub fn is_transient(&self) -> bool {
         match self {
-            ReaderError::Io(_) | ReaderError::Timeout(_) | ReaderError::Stalled { .. } => true,
+            ReaderError::Io(_)
+            | ReaderError::Timeout(_)
+            | ReaderError::Stalled { .. }
+            | ReaderError::ClosedAtStart { .. } => true,
             ReaderError::Interrupted { source, .. } => source.is_transient(),
             ReaderError::Broker { code, .. } => {
                 ResponseError::try_from_code(*code).is_some_and(|e| e.is_retriable())
             }
             ReaderError::Protocol(_)
+            | ReaderError::Config(_)
+            | ReaderError::Tls { .. }
+            | ReaderError::Auth { .. }
+            | ReaderError::NotPlaintext { .. }
             | ReaderError::UnknownTopic(_)
             | ReaderError::NotCompacted { .. } => false,
         }
@@ -275,9 +314,6 @@ pub fn filter_committed(batches: impl IntoIterator<Item = DecodedBatch>) -> Filt
 // ------------------------------------------------------------------------------------------
 // A minimal Kafka connection.
 
-const CLIENT_ID: &str = "siphon-committed-reader";
-/// Largest response frame accepted.
-const MAX_FRAME: usize = 256 << 20;
 const FETCH_MAX_BYTES: i32 = 4 << 20;
 const PARTITION_MAX_BYTES: i32 = 1 << 20;
 /// A partial first batch makes the partition limit double up to this.
@@ -285,7 +321,6 @@ const PARTITION_MAX_BYTES_CAP: i32 = 128 << 20;
 const FETCH_MAX_WAIT_MS: i32 = 100;
 /// Consecutive Fetch responses without progress before giving up.
 const MAX_IDLE_FETCHES: u32 = 50;
-const UNSUPPORTED_VERSION: i16 = 35;
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 const LEADER_NOT_AVAILABLE: i16 = 5;
 const EARLIEST_TIMESTAMP: i64 = -2;
@@ -295,158 +330,6 @@ const EARLIEST_TIMESTAMP: i64 = -2;
 const METADATA_VERSIONS: (i16, i16) = (1, 12);
 const LIST_OFFSETS_VERSIONS: (i16, i16) = (1, 7);
 const FETCH_VERSIONS: (i16, i16) = (4, 12);
-
-struct Conn {
-    addr: String,
-    stream: TcpStream,
-    correlation_id: i32,
-    /// Broker's supported versions per API key.
-    versions: HashMap<i16, (i16, i16)>,
-    /// How long one connect or request may go unanswered.
-    idle: Duration,
-}
-
-impl Conn {
-    async fn connect(addr: &str, idle: Duration) -> Result<Self, ReaderError> {
-        let stalled = || ReaderError::Stalled {
-            addr: addr.to_owned(),
-            waited: idle,
-        };
-        let stream = tokio::time::timeout(idle, TcpStream::connect(addr))
-            .await
-            .map_err(|_| stalled())??;
-        stream.set_nodelay(true)?;
-        let mut conn = Conn {
-            addr: addr.to_owned(),
-            stream,
-            correlation_id: 0,
-            versions: HashMap::new(),
-            idle,
-        };
-        conn.versions = conn.api_versions().await?;
-        Ok(conn)
-    }
-
-    /// The highest version both sides support within `wanted`.
-    fn version(&self, key: ApiKey, wanted: (i16, i16)) -> Result<i16, ReaderError> {
-        let ours = key.valid_versions();
-        let (lo, hi) = self.versions.get(&(key as i16)).copied().ok_or_else(|| {
-            ReaderError::Protocol(format!("broker {} does not offer {key:?}", self.addr))
-        })?;
-        let min = wanted.0.max(ours.min).max(lo);
-        let max = wanted.1.min(ours.max).min(hi);
-        if min > max {
-            return Err(ReaderError::Protocol(format!(
-                "no common {key:?} version: broker {lo}..={hi}, reader {}..={}",
-                wanted.0, wanted.1
-            )));
-        }
-        Ok(max)
-    }
-
-    /// Sends one request frame and returns the response body (after its header), or
-    /// `Stalled` when the broker does not answer within the connection's idle limit.
-    async fn roundtrip(
-        &mut self,
-        api_key: ApiKey,
-        version: i16,
-        body: &impl Encodable,
-    ) -> Result<Bytes, ReaderError> {
-        let idle = self.idle;
-        tokio::time::timeout(idle, self.exchange(api_key, version, body))
-            .await
-            .map_err(|_| ReaderError::Stalled {
-                addr: self.addr.clone(),
-                waited: idle,
-            })?
-    }
-
-    async fn exchange(
-        &mut self,
-        api_key: ApiKey,
-        version: i16,
-        body: &impl Encodable,
-    ) -> Result<Bytes, ReaderError> {
-        self.correlation_id = self.correlation_id.wrapping_add(1);
-        let correlation_id = self.correlation_id;
-        let header = RequestHeader::default()
-            .with_request_api_key(api_key as i16)
-            .with_request_api_version(version)
-            .with_correlation_id(correlation_id)
-            .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)));
-        let mut buf = BytesMut::with_capacity(256);
-        buf.put_i32(0);
-        header
-            .encode(&mut buf, api_key.request_header_version(version))
-            .map_err(|e| ReaderError::Protocol(format!("encoding {api_key:?} header: {e:#}")))?;
-        body.encode(&mut buf, version).map_err(|e| {
-            ReaderError::Protocol(format!("encoding {api_key:?} v{version}: {e:#}"))
-        })?;
-        let len = i32::try_from(buf.len() - 4)
-            .map_err(|_| ReaderError::Protocol("request too large".to_owned()))?;
-        buf[0..4].copy_from_slice(&len.to_be_bytes());
-        self.stream.write_all(&buf).await?;
-
-        let len = self.stream.read_i32().await?;
-        let len = usize::try_from(len)
-            .ok()
-            .filter(|&l| l <= MAX_FRAME)
-            .ok_or_else(|| ReaderError::Protocol(format!("response frame of {len} bytes")))?;
-        let mut frame = BytesMut::zeroed(len);
-        self.stream.read_exact(&mut frame).await?;
-        let mut frame = frame.freeze();
-        let header = ResponseHeader::decode(&mut frame, api_key.response_header_version(version))
-            .map_err(|e| {
-            ReaderError::Protocol(format!("decoding {api_key:?} header: {e:#}"))
-        })?;
-        if header.correlation_id != correlation_id {
-            return Err(ReaderError::Protocol(format!(
-                "{api_key:?} response has correlation id {}, expected {correlation_id}",
-                header.correlation_id
-            )));
-        }
-        Ok(frame)
-    }
-
-    async fn call<R: Request>(
-        &mut self,
-        api_key: ApiKey,
-        request: &R,
-        version: i16,
-    ) -> Result<R::Response, ReaderError> {
-        let mut body = self.roundtrip(api_key, version, request).await?;
-        R::Response::decode(&mut body, version)
-            .map_err(|e| ReaderError::Protocol(format!("decoding {api_key:?} v{version}: {e:#}")))
-    }
-
-    /// ApiVersions v3; a broker that lacks v3 answers in v0 with UNSUPPORTED_VERSION and still
-    /// lists its versions.
-    async fn api_versions(&mut self) -> Result<HashMap<i16, (i16, i16)>, ReaderError> {
-        const V: i16 = 3;
-        let request = ApiVersionsRequest::default()
-            .with_client_software_name(StrBytes::from_static_str("siphon"))
-            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
-        let body = self.roundtrip(ApiKey::ApiVersions, V, &request).await?;
-        let code = body
-            .get(0..2)
-            .map_or(0, |b| i16::from_be_bytes([b[0], b[1]]));
-        let version = if code == UNSUPPORTED_VERSION { 0 } else { V };
-        let response = ApiVersionsResponse::decode(&mut body.clone(), version).map_err(|e| {
-            ReaderError::Protocol(format!("decoding ApiVersions v{version}: {e:#}"))
-        })?;
-        if response.api_keys.is_empty() {
-            return Err(ReaderError::Broker {
-                api: "ApiVersions",
-                code: response.error_code,
-            });
-        }
-        Ok(response
-            .api_keys
-            .iter()
-            .map(|k| (k.api_key, (k.min_version, k.max_version)))
-            .collect())
-    }
-}
 
 fn topic_name(topic: &str) -> TopicName {
     TopicName(StrBytes::from_string(topic.to_owned()))
@@ -642,38 +525,40 @@ async fn read_partitions(
     Ok(cursors.into_iter().map(|(p, c)| c.finish(p)).collect())
 }
 
-/// Connects to the first answering address of a comma-separated `bootstrap` list.
-async fn connect_bootstrap(bootstrap: &str, idle: Duration) -> Result<Conn, ReaderError> {
-    let mut last = ReaderError::Protocol(format!("empty bootstrap list {bootstrap:?}"));
-    for addr in bootstrap
-        .split(',')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    {
-        match Conn::connect(addr, idle).await {
-            Ok(conn) => return Ok(conn),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
 /// Reads every record of every partition of `topic` from the log start up to the high watermark
 /// at the time of the call (its first Fetch), over raw Kafka protocol requests, and returns only
 /// the records of committed transactions and non-transactional records, in offset order per
 /// partition. `timeout` bounds the whole read.
+///
+/// Plaintext, unauthenticated; [`read_committed_with`] takes `[service.kafka.security]`.
 pub async fn read_committed(
     bootstrap: &str,
     topic: &str,
     timeout: Duration,
 ) -> Result<ReadResult, ReaderError> {
-    tokio::time::timeout(timeout, read_all(bootstrap, topic, timeout))
+    read_committed_with(bootstrap, &KafkaSecurity::PLAINTEXT, topic, timeout).await
+}
+
+/// [`read_committed`] with TLS and SASL as `security` says.
+pub async fn read_committed_with(
+    bootstrap: &str,
+    security: &KafkaSecurity,
+    topic: &str,
+    timeout: Duration,
+) -> Result<ReadResult, ReaderError> {
+    let security = Security::new(security)?;
+    tokio::time::timeout(timeout, read_all(bootstrap, &security, topic, timeout))
         .await
         .map_err(|_| ReaderError::Timeout(timeout))?
 }
 
-async fn read_all(bootstrap: &str, topic: &str, idle: Duration) -> Result<ReadResult, ReaderError> {
-    let mut conn = connect_bootstrap(bootstrap, idle).await?;
+async fn read_all(
+    bootstrap: &str,
+    security: &std::sync::Arc<Security>,
+    topic: &str,
+    idle: Duration,
+) -> Result<ReadResult, ReaderError> {
+    let mut conn = connect_bootstrap(bootstrap, idle, security).await?;
     let mut by_leader: BTreeMap<String, Vec<i32>> = BTreeMap::new();
     for (partition, leader) in leaders(&mut conn, topic).await? {
         by_leader.entry(leader).or_default().push(partition);
@@ -681,7 +566,7 @@ async fn read_all(bootstrap: &str, topic: &str, idle: Duration) -> Result<ReadRe
     let (mut partitions, mut fetch_requests) = (Vec::new(), 0);
     for (leader, ps) in by_leader {
         if leader != conn.addr {
-            conn = Conn::connect(&leader, idle).await?;
+            conn = Conn::connect(&leader, idle, conn.security.clone()).await?;
         }
         partitions.extend(read_partitions(&mut conn, topic, &ps, &mut fetch_requests).await?);
     }

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::committed_reader::{CommittedRecord, LatestRead, ReaderError, read_latest};
+use super::committed_reader::{CommittedRecord, LatestRead, ReaderError, read_latest_with};
 use super::position::Position;
+use crate::config::KafkaSecurity;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OffsetError {
@@ -137,6 +138,8 @@ pub enum TopicPresence {
 #[derive(Debug, Clone, Copy)]
 pub struct KafkaOffsets<'a> {
     pub bootstrap: &'a str,
+    /// `[service.kafka.security]`.
+    pub security: &'a KafkaSecurity,
     pub topic: &'a str,
     pub connector: &'a str,
     pub topic_prefix: &'a str,
@@ -214,7 +217,7 @@ impl KafkaOffsets<'_> {
         let mut pause = Duration::from_millis(50);
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match read_latest(self.bootstrap, topic, key, timeout).await {
+            match read_latest_with(self.bootstrap, self.security, topic, key, timeout).await {
                 Ok(r) => return Ok(Some(r)),
                 Err(ReaderError::UnknownTopic(_)) if presence == TopicPresence::Unknown => {
                     return Ok(None);

@@ -131,15 +131,9 @@ impl Runtime {
         };
         let write =
             |e: crate::emitter::kafka::KafkaSinkError| RuntimeError::OffsetsWrite(e.to_string());
-        let mut sink = KafkaSink::connect(
-            &kafka.bootstrap_servers,
-            &self.service.transactional_id(&config.name),
-            &kafka.producer,
-            kafka.topic_partitions,
-            kafka.topic_replication_factor,
-        )
-        .await
-        .map_err(write)?;
+        let mut sink = KafkaSink::connect(kafka, &self.service.transactional_id(&config.name))
+            .await
+            .map_err(write)?;
         sink.ensure_topics(&[(kafka.offsets_topic.clone(), true)])
             .await
             .map_err(write)?;

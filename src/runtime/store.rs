@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
+use crate::emitter::client::client_config;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::status::TargetState;
 use crate::config::{KafkaConfig, ServiceConfig};
-use crate::offsets::committed_reader::{ReaderError, read_committed};
+use crate::offsets::committed_reader::{ReaderError, read_committed_with};
 
 /// One persisted connector.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ struct ConfigFile {
 #[derive(Debug, Clone)]
 pub enum ConfigStore {
     File { path: PathBuf },
-    Kafka { kafka: KafkaConfig },
+    Kafka { kafka: Box<KafkaConfig> },
 }
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -85,7 +85,7 @@ impl ConfigStore {
     pub fn for_service(service: &ServiceConfig) -> Self {
         match &service.kafka {
             Some(kafka) => ConfigStore::Kafka {
-                kafka: kafka.clone(),
+                kafka: Box::new(kafka.clone()),
             },
             None => ConfigStore::File {
                 path: service.data_dir.join("connectors.json"),
@@ -103,7 +103,14 @@ impl ConfigStore {
                 // up: retried (as transient), never read as "no connectors", which would
                 // silently leave the stored connectors stopped.
                 ensure_topic(kafka).await?;
-                let result = match read_committed(&kafka.bootstrap_servers, topic, TIMEOUT).await {
+                let result = match read_committed_with(
+                    &kafka.bootstrap_servers,
+                    &kafka.security,
+                    topic,
+                    TIMEOUT,
+                )
+                .await
+                {
                     Ok(r) => r,
                     Err(ReaderError::UnknownTopic(_)) => {
                         return Err(StoreError::Write {
@@ -229,8 +236,7 @@ async fn ensure_topic(kafka: &KafkaConfig) -> Result<(), StoreError> {
         topic: topic.clone(),
         message,
     };
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &kafka.bootstrap_servers)
+    let admin: AdminClient<DefaultClientContext> = client_config(kafka)
         .create()
         .map_err(|e| err(e.to_string()))?;
     let new = NewTopic::new(
@@ -262,12 +268,11 @@ async fn produce(kafka: &KafkaConfig, key: &str, value: Option<&[u8]>) -> Result
         message,
     };
     ensure_topic(kafka).await?;
-    let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", &kafka.bootstrap_servers)
-        .set("enable.idempotence", "true")
+    let mut cfg = client_config(kafka);
+    cfg.set("enable.idempotence", "true")
         .set("message.timeout.ms", "30000");
     for (k, v) in &kafka.producer {
-        // The producer settings of the data path (compression, security) apply here too,
+        // The producer settings of the data path (compression, ...) apply here too,
         // except transactions, which config records do not use.
         if k != "transactional.id" {
             cfg.set(k, v);

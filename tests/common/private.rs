@@ -22,6 +22,7 @@ fn run(dir: &Path, script_name: &str, args: &[&str], port: Option<u16>, env: &[(
     cmd.envs(env.iter().copied());
     cmd.arg(script(script_name))
         .args(args)
+        .envs(env.iter().copied())
         .env("SIPHON_DEV_DIR", dir)
         .env_remove("SIPHON_PORT")
         .envs(env.iter().copied());

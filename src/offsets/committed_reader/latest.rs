@@ -25,9 +25,10 @@ use kafka_protocol::protocol::StrBytes;
 use super::batch::{decode_batch, split_batches};
 use super::{
     BatchKind, CommittedRecord, Conn, ControlType, DecodedBatch, FETCH_MAX_WAIT_MS, FETCH_VERSIONS,
-    MAX_IDLE_FETCHES, PARTITION_MAX_BYTES, PARTITION_MAX_BYTES_CAP, ReaderError, connect_bootstrap,
-    leaders, log_starts, topic_name,
+    MAX_IDLE_FETCHES, PARTITION_MAX_BYTES, PARTITION_MAX_BYTES_CAP, ReaderError, Security,
+    connect_bootstrap, leaders, log_starts, topic_name,
 };
+use crate::config::KafkaSecurity;
 
 /// Offsets in the first window; each next window is 4 times larger, up to the last.
 const FIRST_WINDOW: i64 = 4_096;
@@ -112,7 +113,19 @@ pub async fn read_latest(
     key: &[u8],
     idle: Duration,
 ) -> Result<LatestRead, ReaderError> {
-    let mut conn = connect_bootstrap(bootstrap, idle).await?;
+    read_latest_with(bootstrap, &KafkaSecurity::PLAINTEXT, topic, key, idle).await
+}
+
+/// [`read_latest`] with TLS and SASL as `security` says.
+pub async fn read_latest_with(
+    bootstrap: &str,
+    security: &KafkaSecurity,
+    topic: &str,
+    key: &[u8],
+    idle: Duration,
+) -> Result<LatestRead, ReaderError> {
+    let security = Security::new(security)?;
+    let mut conn = connect_bootstrap(bootstrap, idle, &security).await?;
     let leaders = leaders(&mut conn, topic).await?;
     let policy = cleanup_policy(&mut conn, topic).await?;
     if !is_compact_only(&policy) {
@@ -136,7 +149,7 @@ pub async fn read_latest(
     for partition in order {
         let leader = &leaders[&partition];
         if *leader != conn.addr {
-            conn = Conn::connect(leader, idle).await?;
+            conn = Conn::connect(leader, idle, conn.security.clone()).await?;
         }
         let mut scan = Scan::new(partition, key);
         let found = scan.run(&mut conn, topic).await;

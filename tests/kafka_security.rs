@@ -1,0 +1,197 @@
+//! Siphon's Kafka clients under `[service.kafka.security]`, against real brokers.
+//!
+//! What Tansu 0.6 (the local broker) can do, and so what is tested here:
+//! - SASL: with `--authentication` it offers SCRAM only (not PLAIN) and answers only
+//!   authenticated clients, and its memory storage cannot be shared with an open instance, so
+//!   no SCRAM user can ever be created: a refused login is testable, a successful one is not.
+//! - TLS: its `--cert`/`--key` flags conflict and its listener never uses its TLS acceptor, so
+//!   TLS here is terminated by a rustls listener in front of a private Tansu that advertises
+//!   that listener (`tls_front`): every broker connection of the clients goes through TLS.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::private::PrivateServers;
+use common::tls::TestPki;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use siphon::config::{KafkaConfig, KafkaSecurity};
+use siphon::kafka_client_config as client_config;
+use siphon::offsets::committed_reader::{ReaderError, read_committed, read_committed_with};
+
+fn security(toml_text: &str) -> KafkaSecurity {
+    toml::from_str(toml_text).unwrap()
+}
+
+fn kafka(bootstrap: &str, security: KafkaSecurity) -> KafkaConfig {
+    let mut k: KafkaConfig =
+        toml::from_str(&format!("bootstrap_servers = \"{bootstrap}\"")).unwrap();
+    k.security = security;
+    k
+}
+
+/// A TLS listener on a free port that forwards every connection to `backend` (a fresh
+/// connection per client, so the broker sees ordinary plaintext clients).
+async fn tls_front(pki: &TestPki) -> (tokio::net::TcpListener, Arc<rustls::ServerConfig>) {
+    siphon::tls::install_crypto_provider();
+    let config = siphon::tls::server_config(&pki.server_cert, &pki.server_key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    (listener, Arc::new(config))
+}
+
+fn serve_front(
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    backend: String,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, backend) = (acceptor.clone(), backend.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Ok(mut up) = tokio::net::TcpStream::connect(&backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+                }
+            });
+        }
+    });
+}
+
+fn ssl(ca: &Path) -> KafkaSecurity {
+    security(&format!(
+        "security.protocol = \"SSL\"\nssl.ca.location = \"{}\"",
+        ca.display()
+    ))
+}
+
+#[test]
+fn librdkafka_is_built_with_tls_sasl_and_codecs() {
+    // librdkafka refuses, at create time, a value whose feature it was built without.
+    for props in [
+        &[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+        ][..],
+        // GSSAPI needs Cyrus SASL; kinit is not run at creation when its command is `true`.
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "GSSAPI"),
+            ("sasl.kerberos.kinit.cmd", "true"),
+        ][..],
+        &[("compression.type", "zstd")][..],
+        &[("compression.type", "lz4")][..],
+    ] {
+        let mut cfg = client_config(&kafka("127.0.0.1:9", KafkaSecurity::default()));
+        for (key, value) in props {
+            cfg.set(*key, *value);
+        }
+        cfg.set("sasl.username", "u").set("sasl.password", "p");
+        let made: Result<rdkafka::producer::BaseProducer, _> = cfg.create();
+        assert!(made.is_ok(), "{props:?}: {:?}", made.err());
+    }
+}
+
+#[tokio::test]
+async fn tls_end_to_end_and_every_mismatch_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::create(dir.path(), "siphon");
+    let (listener, config) = tls_front(&pki).await;
+    let front = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let port = listener.local_addr().unwrap().port().to_string();
+    let broker =
+        PrivateServers::start_with_env(&["kafka"], &[("SIPHON_KAFKA_ADVERTISED_PORT", &port)]);
+    let backend = format!("127.0.0.1:{}", broker.port("kafka"));
+    serve_front(listener, config, backend.clone());
+
+    // librdkafka through the one client function, then the raw reader, both over TLS.
+    let topic = "tls-topic";
+    let producer: FutureProducer = client_config(&kafka(&front, ssl(&pki.ca)))
+        .set("message.timeout.ms", "20000")
+        .create()
+        .unwrap();
+    producer
+        .send(
+            FutureRecord::to(topic).key("k").payload("over tls"),
+            Duration::from_secs(20),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let read = read_committed_with(&front, &ssl(&pki.ca), topic, Duration::from_secs(20))
+        .await
+        .unwrap();
+    let values: Vec<_> = read.records().map(|r| r.value.clone().unwrap()).collect();
+    assert_eq!(values, [bytes::Bytes::from_static(b"over tls")]);
+
+    // A CA that did not sign the broker's certificate.
+    let e = read_committed_with(&front, &ssl(&pki.other_ca), topic, Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, ReaderError::Tls { .. }) && !e.is_transient(),
+        "{msg}"
+    );
+    assert!(msg.contains("certificate") && msg.contains(&front), "{msg}");
+
+    // Plaintext against the TLS listener.
+    let e = read_committed(&front, topic, Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&front) && msg.contains("security.protocol"),
+        "{msg}"
+    );
+    assert!(msg.contains("SSL"), "{msg}");
+
+    // TLS against the broker's own plaintext listener: Tansu takes the ClientHello for the
+    // start of a ~370 MB request and waits for the rest, never answering, so this can only be
+    // a timeout (retried); a Kafka broker closes the connection instead (a `Tls` error).
+    let e = read_committed_with(&backend, &ssl(&pki.ca), topic, Duration::from_secs(3))
+        .await
+        .unwrap_err();
+    assert!(e.is_transient(), "{e}");
+}
+
+#[tokio::test]
+async fn refused_scram_login_is_a_definite_error_naming_mechanism_and_broker() {
+    let broker =
+        PrivateServers::start_with_env(&["kafka"], &[("SIPHON_KAFKA_AUTHENTICATION", "1")]);
+    let addr = format!("127.0.0.1:{}", broker.port("kafka"));
+    for mechanism in ["SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        let sec = security(&format!(
+            "security.protocol = \"SASL_PLAINTEXT\"\nsasl.mechanism = \"{mechanism}\"\n\
+             sasl.username = \"siphon\"\nsasl.password = \"wrong\""
+        ));
+        let e = read_committed_with(&addr, &sec, "any", Duration::from_secs(20))
+            .await
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            matches!(e, ReaderError::Auth { .. }) && !e.is_transient(),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("SASL authentication") && msg.contains(mechanism) && msg.contains(&addr),
+            "{msg}"
+        );
+    }
+    // PLAIN is not offered by this broker: refused by name, not retried.
+    let sec = security(
+        "security.protocol = \"SASL_PLAINTEXT\"\nsasl.mechanism = \"PLAIN\"\n\
+         sasl.username = \"siphon\"\nsasl.password = \"x\"",
+    );
+    let e = read_committed_with(&addr, &sec, "any", Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ReaderError::Auth { .. }) && !e.is_transient(),
+        "{e}"
+    );
+}
