@@ -113,16 +113,21 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
+/// The bytes of `path`, an error naming the file and its `role` otherwise.
+fn read_file(path: &Path, role: &'static str) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|e| TlsError::Read {
+        role,
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
 /// Reads every certificate of a PEM file (a CA bundle or a chain, leaf first).
 pub fn read_certificates(
     path: &Path,
     role: &'static str,
 ) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let bytes = std::fs::read(path).map_err(|e| TlsError::Read {
-        role,
-        path: path.to_owned(),
-        detail: e.to_string(),
-    })?;
+    let bytes = read_file(path, role)?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError::BadCertificate {
@@ -141,17 +146,18 @@ pub fn read_certificates(
 
 /// Reads a PEM private key (PKCS#8, PKCS#1 or SEC1).
 pub fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let bytes = std::fs::read(path).map_err(|e| TlsError::Read {
-        role: "private key",
-        path: path.to_owned(),
-        detail: e.to_string(),
-    })?;
+    let bytes = read_file(path, "private key")?;
     if encrypted_key::is_encrypted(&bytes) {
         return Err(TlsError::KeyNeedsPassword {
             path: path.to_owned(),
         });
     }
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| TlsError::BadKey {
+    plain_key(path, &bytes)
+}
+
+/// An unencrypted PEM key from the bytes of `path`.
+fn plain_key(path: &Path, bytes: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_slice(bytes).map_err(|e| TlsError::BadKey {
         path: path.to_owned(),
         detail: e.to_string(),
     })
@@ -236,15 +242,12 @@ pub fn decrypt_private_key(
     path: &Path,
     password: &Secret,
 ) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let bytes = std::fs::read(path).map_err(|e| TlsError::Read {
-        role: "private key",
-        path: path.to_owned(),
-        detail: e.to_string(),
-    })?;
+    let bytes = read_file(path, "private key")?;
     if encrypted_key::is_encrypted(&bytes) {
         return encrypted_key::decrypt(path, &bytes, password.expose());
     }
-    read_private_key(path)
+    // Read once: the plain key comes from the same bytes.
+    plain_key(path, &bytes)
 }
 
 /// A rustls server configuration presenting `cert` (chain, leaf first) with `key`.
