@@ -8,6 +8,8 @@
 pub mod api;
 pub mod config;
 pub(crate) mod emitter;
+/// The librdkafka client context that catches a broker's TLS or SASL refusal.
+pub use emitter::client::SecurityWatch as KafkaSecurityWatch;
 /// Every librdkafka client starts here: bootstrap servers and `[service.kafka.security]`.
 pub use emitter::client::client_config as kafka_client_config;
 pub mod event;

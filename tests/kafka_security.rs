@@ -6,17 +6,18 @@
 //!   no SCRAM user can ever be created: a refused login is testable, a successful one is not.
 //! - TLS: its `--cert`/`--key` flags conflict and its listener never uses its TLS acceptor, so
 //!   TLS here is terminated by a rustls listener in front of a private Tansu that advertises
-//!   that listener (`tls_front`): every broker connection of the clients goes through TLS.
+//!   that listener (`KafkaTlsFront`): every broker connection of the clients goes through TLS.
 
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
+use common::kafka_front::KafkaTlsFront;
 use common::private::PrivateServers;
 use common::tls::TestPki;
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use siphon::KafkaSecurityWatch;
 use siphon::config::{KafkaConfig, KafkaSecurity};
 use siphon::kafka_client_config as client_config;
 use siphon::offsets::committed_reader::{ReaderError, read_committed, read_committed_with};
@@ -30,36 +31,6 @@ fn kafka(bootstrap: &str, security: KafkaSecurity) -> KafkaConfig {
         toml::from_str(&format!("bootstrap_servers = \"{bootstrap}\"")).unwrap();
     k.security = security;
     k
-}
-
-/// A TLS listener on a free port that forwards every connection to `backend` (a fresh
-/// connection per client, so the broker sees ordinary plaintext clients).
-async fn tls_front(pki: &TestPki) -> (tokio::net::TcpListener, Arc<rustls::ServerConfig>) {
-    siphon::tls::install_crypto_provider();
-    let config = siphon::tls::server_config(&pki.server_cert, &pki.server_key).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    (listener, Arc::new(config))
-}
-
-fn serve_front(
-    listener: tokio::net::TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    backend: String,
-) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let (acceptor, backend) = (acceptor.clone(), backend.clone());
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                if let Ok(mut up) = tokio::net::TcpStream::connect(&backend).await {
-                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
-                }
-            });
-        }
-    });
 }
 
 fn ssl(ca: &Path) -> KafkaSecurity {
@@ -100,13 +71,13 @@ fn librdkafka_is_built_with_tls_sasl_and_codecs() {
 async fn tls_end_to_end_and_every_mismatch_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let pki = TestPki::create(dir.path(), "siphon");
-    let (listener, config) = tls_front(&pki).await;
-    let front = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let port = listener.local_addr().unwrap().port().to_string();
+    let mut tls_front = KafkaTlsFront::bind(&pki).await;
+    let front = tls_front.address();
+    let port = tls_front.port.to_string();
     let broker =
         PrivateServers::start_with_env(&["kafka"], &[("SIPHON_KAFKA_ADVERTISED_PORT", &port)]);
     let backend = format!("127.0.0.1:{}", broker.port("kafka"));
-    serve_front(listener, config, backend.clone());
+    tls_front.serve(backend.clone());
 
     // librdkafka through the one client function, then the raw reader, both over TLS.
     let topic = "tls-topic";
@@ -128,7 +99,24 @@ async fn tls_end_to_end_and_every_mismatch_is_a_clear_error() {
     let values: Vec<_> = read.records().map(|r| r.value.clone().unwrap()).collect();
     assert_eq!(values, [bytes::Bytes::from_static(b"over tls")]);
 
-    // A CA that did not sign the broker's certificate.
+    // A CA that did not sign the broker's certificate: librdkafka reports it through the
+    // error callback only (the send just times out), and Siphon's context catches it.
+    let watch = KafkaSecurityWatch::default();
+    let refused: FutureProducer<KafkaSecurityWatch> =
+        client_config(&kafka(&front, ssl(&pki.other_ca)))
+            .create_with_context(watch.clone())
+            .unwrap();
+    let _delivery = refused
+        .send_result(FutureRecord::to(topic).key("k").payload("x"))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(20), watch.refused())
+        .await
+        .expect("the handshake failure reaches the error callback");
+    assert!(
+        msg.contains("Kafka TLS failed") && msg.contains(&front) && msg.contains("certificate"),
+        "{msg}"
+    );
     let e = read_committed_with(&front, &ssl(&pki.other_ca), topic, Duration::from_secs(20))
         .await
         .unwrap_err();
@@ -176,6 +164,22 @@ async fn refused_scram_login_is_a_definite_error_naming_mechanism_and_broker() {
         assert!(
             matches!(e, ReaderError::Auth { .. }) && !e.is_transient(),
             "{msg}"
+        );
+        // librdkafka's refusal, caught by Siphon's client context.
+        let watch = KafkaSecurityWatch::default();
+        let producer: FutureProducer<KafkaSecurityWatch> = client_config(&kafka(&addr, sec))
+            .create_with_context(watch.clone())
+            .unwrap();
+        let _delivery = producer
+            .send_result(FutureRecord::<(), str>::to("any").payload("x"))
+            .map_err(|(e, _)| e)
+            .unwrap();
+        let refusal = tokio::time::timeout(Duration::from_secs(20), watch.refused())
+            .await
+            .expect("the refused login reaches the error callback");
+        assert!(
+            refusal.contains("Kafka authentication failed") && refusal.contains(&addr),
+            "{refusal}"
         );
         assert!(
             msg.contains("SASL authentication") && msg.contains(mechanism) && msg.contains(&addr),

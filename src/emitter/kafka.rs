@@ -4,10 +4,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::client::client_config;
+use super::client::{SecurityWatch, client_config};
 use crate::config::KafkaConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -62,6 +61,10 @@ pub enum KafkaSinkError {
     },
     #[error("cannot create topic `{topic}`: {message}")]
     Topic { topic: String, message: String },
+    /// A broker refused the connection's TLS or SASL: retrying cannot help until the
+    /// settings (or the broker) change.
+    #[error("{message}")]
+    Refused { message: String },
     /// The commit request failed, so the broker may or may not have committed: the task
     /// restarts, and the new producer's fence settles it before the offset is read again.
     #[error(
@@ -191,8 +194,10 @@ fn classify(id: &str, context: &'static str, e: KafkaError) -> KafkaSinkError {
 
 /// A transactional producer for one connector.
 pub struct KafkaSink {
-    producer: FutureProducer,
-    admin: AdminClient<DefaultClientContext>,
+    producer: FutureProducer<SecurityWatch>,
+    admin: AdminClient<SecurityWatch>,
+    /// TLS and SASL refusals of either client.
+    watch: SecurityWatch,
     transactional_id: String,
     /// The producer's `transaction.timeout.ms`.
     transaction_timeout: Duration,
@@ -229,23 +234,34 @@ impl KafkaSink {
             .get("message.max.bytes")
             .and_then(|v| v.parse().ok())
             .unwrap_or(DEFAULT_MESSAGE_MAX_BYTES);
-        let producer: FutureProducer = cfg
-            .create()
+        let watch = SecurityWatch::default();
+        let producer: FutureProducer<SecurityWatch> = cfg
+            .create_with_context(watch.clone())
             .map_err(|e| classify(&id, "producer set-up", e))?;
-        let admin: AdminClient<DefaultClientContext> = client_config(kafka)
-            .create()
+        let admin: AdminClient<SecurityWatch> = client_config(kafka)
+            .create_with_context(watch.clone())
             .map_err(|e| classify(&id, "admin client set-up", e))?;
         let p = producer.clone();
-        tokio::task::spawn_blocking(move || p.init_transactions(TXN_TIMEOUT))
+        let init = tokio::task::spawn_blocking(move || p.init_transactions(TXN_TIMEOUT));
+        // A refused handshake or login would otherwise show only as init's timeout.
+        watch
+            .guard(init)
             .await
+            .map_err(|message| KafkaSinkError::Refused { message })?
             .map_err(|e| KafkaSinkError::Topic {
                 topic: String::new(),
                 message: e.to_string(),
             })?
-            .map_err(|e| classify(&id, "init_transactions", e))?;
+            .map_err(|e| match watch.failure() {
+                Some(_) => KafkaSinkError::Refused {
+                    message: watch.explain(format!("init_transactions: {e}")),
+                },
+                None => classify(&id, "init_transactions", e),
+            })?;
         Ok(KafkaSink {
             producer,
             admin,
+            watch,
             transaction_timeout,
             max_message_bytes,
             transactional_id: id,
@@ -255,13 +271,13 @@ impl KafkaSink {
         })
     }
 
-    /// Creates topics not seen yet (an existing topic is fine). `compact` topics get
-    /// `cleanup.policy=compact`.
     /// The producer's `message.max.bytes`: a bigger record is refused.
     pub fn max_message_bytes(&self) -> usize {
         self.max_message_bytes
     }
 
+    /// Creates topics not seen yet (an existing topic is fine). `compact` topics get
+    /// `cleanup.policy=compact`.
     pub async fn ensure_topics(&mut self, topics: &[(String, bool)]) -> Result<(), KafkaSinkError> {
         let missing: Vec<&(String, bool)> = topics
             .iter()
@@ -286,11 +302,12 @@ impl KafkaSink {
             })
             .collect();
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(20)));
-        let results = self
-            .admin
-            .create_topics(&new, &opts)
-            .await
-            .map_err(|e| classify(&self.transactional_id, "create topics", e))?;
+        let results = self.admin.create_topics(&new, &opts).await.map_err(|e| {
+            match self.watch.failure() {
+                Some(message) => KafkaSinkError::Refused { message },
+                None => classify(&self.transactional_id, "create topics", e),
+            }
+        })?;
         for result in results {
             match result {
                 Ok(topic) => {

@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::emitter::client::client_config;
+use crate::emitter::client::{SecurityWatch, client_config};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +53,9 @@ pub enum StoreError {
     Read { topic: String, source: ReaderError },
     #[error("writing the config topic `{topic}`: {message}")]
     Write { topic: String, message: String },
+    /// The broker refused TLS or SASL: retrying cannot help until the settings change.
+    #[error("the config topic `{topic}`: {message}")]
+    Refused { topic: String, message: String },
 }
 
 impl StoreError {
@@ -62,7 +64,9 @@ impl StoreError {
         match self {
             StoreError::Read { source, .. } => source.is_transient(),
             StoreError::Write { .. } => true,
-            StoreError::Io { .. } | StoreError::Corrupt { .. } => false,
+            StoreError::Io { .. } | StoreError::Corrupt { .. } | StoreError::Refused { .. } => {
+                false
+            }
         }
     }
 }
@@ -229,45 +233,26 @@ fn write_file(path: &Path, file: &ConfigFile) -> Result<(), StoreError> {
         .map_err(io(dir))
 }
 
-/// Creates the config topic, compacted, unless it exists.
-async fn ensure_topic(kafka: &KafkaConfig) -> Result<(), StoreError> {
-    let topic = &kafka.configs_topic;
-    let err = |message: String| StoreError::Write {
-        topic: topic.clone(),
-        message,
-    };
-    let admin: AdminClient<DefaultClientContext> = client_config(kafka)
-        .create()
-        .map_err(|e| err(e.to_string()))?;
-    let new = NewTopic::new(
-        topic,
-        1,
-        TopicReplication::Fixed(kafka.topic_replication_factor),
-    )
-    .set("cleanup.policy", "compact");
-    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(20)));
-    for result in admin
-        .create_topics([&new], &opts)
-        .await
-        .map_err(|e| err(e.to_string()))?
-    {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((_, code)) => return Err(err(format!("cannot create the topic: {code}"))),
-        }
-    }
-    Ok(())
+/// The config topic's producer, with the context that catches TLS and SASL refusals.
+struct Watched {
+    producer: FutureProducer<SecurityWatch>,
+    watch: SecurityWatch,
 }
 
-/// Writes one record (`None`: a tombstone) to the config topic, creating it compacted if
-/// needed, and waits until the broker has it.
-async fn produce(kafka: &KafkaConfig, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+/// Connects a producer for the config topic and creates the topic, compacted, unless it
+/// exists. librdkafka's admin client never polls its main queue, so a refused handshake or
+/// login reaches no callback there: the producer's metadata request, whose poll thread does
+/// serve them, goes first and stops at once on a refusal.
+async fn ensure_topic(kafka: &KafkaConfig) -> Result<Watched, StoreError> {
     let topic = &kafka.configs_topic;
     let err = |message: String| StoreError::Write {
         topic: topic.clone(),
         message,
     };
-    ensure_topic(kafka).await?;
+    let refused = |message| StoreError::Refused {
+        topic: topic.clone(),
+        message,
+    };
     let mut cfg = client_config(kafka);
     cfg.set("enable.idempotence", "true")
         .set("message.timeout.ms", "30000");
@@ -278,16 +263,75 @@ async fn produce(kafka: &KafkaConfig, key: &str, value: Option<&[u8]>) -> Result
             cfg.set(k, v);
         }
     }
-    let producer: FutureProducer = cfg.create().map_err(|e| err(e.to_string()))?;
+    let watch = SecurityWatch::default();
+    let producer: FutureProducer<SecurityWatch> = cfg
+        .create_with_context(watch.clone())
+        .map_err(|e| err(e.to_string()))?;
+    let (p, w) = (producer.clone(), watch.clone());
+    // In one-second slices, so the thread ends soon after a refusal: a runtime shutting
+    // down waits for its blocking threads.
+    let metadata = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        loop {
+            match p.client().fetch_metadata(None, Duration::from_secs(1)) {
+                Ok(_) => return Ok(()),
+                Err(e) if w.failure().is_some() || std::time::Instant::now() >= deadline => {
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
+        }
+    })
+    .await
+    .map_err(|e| err(e.to_string()))?;
+    if let Err(e) = metadata {
+        return Err(match watch.failure() {
+            Some(_) => refused(watch.explain(e.to_string())),
+            None => err(e.to_string()),
+        });
+    }
+
+    let admin: AdminClient<SecurityWatch> = client_config(kafka)
+        .create_with_context(watch.clone())
+        .map_err(|e| err(e.to_string()))?;
+    let new = NewTopic::new(
+        topic,
+        1,
+        TopicReplication::Fixed(kafka.topic_replication_factor),
+    )
+    .set("cleanup.policy", "compact");
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(20)));
+    let created = admin.create_topics([&new], &opts).await;
+    for result in created.map_err(|e| err(watch.explain(e.to_string())))? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => return Err(err(format!("cannot create the topic: {code}"))),
+        }
+    }
+    Ok(Watched { producer, watch })
+}
+
+/// Writes one record (`None`: a tombstone) to the config topic, creating it compacted if
+/// needed, and waits until the broker has it.
+async fn produce(kafka: &KafkaConfig, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+    let topic = &kafka.configs_topic;
+    let Watched { producer, watch } = ensure_topic(kafka).await?;
     let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).key(key.as_bytes());
     if let Some(v) = value {
         record = record.payload(v);
     }
-    producer
-        .send(record, TIMEOUT)
+    watch
+        .guard(producer.send(record, TIMEOUT))
         .await
+        .map_err(|message| StoreError::Refused {
+            topic: topic.clone(),
+            message,
+        })?
         .map(|_| ())
-        .map_err(|(e, _)| err(e.to_string()))
+        .map_err(|(e, _)| StoreError::Write {
+            topic: topic.clone(),
+            message: watch.explain(e.to_string()),
+        })
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@ use std::time::Duration;
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::types::Value;
+use siphon::config::KafkaSecurity;
 use siphon::offsets::Position;
-use siphon::offsets::committed_reader::{CommittedRecord, read_committed};
+use siphon::offsets::committed_reader::{CommittedRecord, read_committed, read_committed_with};
 
 /// One decoded record.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,7 +130,18 @@ fn long(value: &Value) -> Option<i64> {
 
 /// Every committed record of `topic`, decoded, in log order (one partition).
 pub async fn committed_records(bootstrap: &str, registry: &str, topic: &str) -> Vec<Rec> {
-    let result = match read_committed(bootstrap, topic, Duration::from_secs(60)).await {
+    committed_records_with(bootstrap, &KafkaSecurity::PLAINTEXT, registry, topic).await
+}
+
+/// `committed_records` from a broker reached with `security` (TLS, SASL).
+pub async fn committed_records_with(
+    bootstrap: &str,
+    security: &KafkaSecurity,
+    registry: &str,
+    topic: &str,
+) -> Vec<Rec> {
+    let read = read_committed_with(bootstrap, security, topic, Duration::from_secs(60)).await;
+    let result = match read {
         Ok(r) => r,
         Err(siphon::offsets::committed_reader::ReaderError::UnknownTopic(_)) => return Vec::new(),
         Err(e) => panic!("reading {topic}: {e}"),
@@ -189,12 +201,26 @@ pub async fn settled_records(
     want: usize,
     timeout: Duration,
 ) -> Vec<Rec> {
+    let security = KafkaSecurity::PLAINTEXT;
+    settled_records_with(bootstrap, &security, registry, topic, want, timeout).await
+}
+
+/// `settled_records` from a broker reached with `security` (TLS, SASL).
+pub async fn settled_records_with(
+    bootstrap: &str,
+    security: &KafkaSecurity,
+    registry: &str,
+    topic: &str,
+    want: usize,
+    timeout: Duration,
+) -> Vec<Rec> {
+    let read = || committed_records_with(bootstrap, security, registry, topic);
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        let records = committed_records(bootstrap, registry, topic).await;
+        let records = read().await;
         if records.len() >= want {
             tokio::time::sleep(Duration::from_secs(2)).await;
-            return committed_records(bootstrap, registry, topic).await;
+            return read().await;
         }
         if std::time::Instant::now() >= deadline {
             return records;

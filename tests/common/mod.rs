@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod consume;
+pub mod kafka_front;
 pub mod nginx;
 pub mod private;
 pub mod process;
