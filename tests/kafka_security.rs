@@ -199,3 +199,63 @@ async fn refused_scram_login_is_a_definite_error_naming_mechanism_and_broker() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn mutual_tls_with_a_client_certificate_and_a_clear_error_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::create(dir.path(), "siphon");
+    let mut tls_front = KafkaTlsFront::bind_mutual(&pki).await;
+    let front = tls_front.address();
+    let port = tls_front.port.to_string();
+    let broker =
+        PrivateServers::start_with_env(&["kafka"], &[("SIPHON_KAFKA_ADVERTISED_PORT", &port)]);
+    tls_front.serve(format!("127.0.0.1:{}", broker.port("kafka")));
+    let with_cert = security(&format!(
+        "security.protocol = \"SSL\"\nssl.ca.location = \"{}\"\n\
+         ssl.certificate.location = \"{}\"\nssl.key.location = \"{}\"",
+        pki.ca.display(),
+        pki.client_cert.display(),
+        pki.client_key.display()
+    ));
+
+    // librdkafka and the raw reader, both presenting the client certificate.
+    let topic = "mtls-topic";
+    let producer: FutureProducer = client_config(&kafka(&front, with_cert.clone()))
+        .set("message.timeout.ms", "20000")
+        .create()
+        .unwrap();
+    producer
+        .send(
+            FutureRecord::to(topic).key("k").payload("mutual"),
+            Duration::from_secs(20),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let read = read_committed_with(&front, &with_cert, topic, Duration::from_secs(20))
+        .await
+        .unwrap();
+    let values: Vec<_> = read.records().map(|r| r.value.clone().unwrap()).collect();
+    assert_eq!(values, [bytes::Bytes::from_static(b"mutual")]);
+
+    // Without a client certificate the broker ends the handshake: definite, named.
+    let e = read_committed_with(&front, &ssl(&pki.ca), topic, Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    assert!(!e.is_transient() && e.to_string().contains(&front), "{e}");
+    let watch = KafkaSecurityWatch::default();
+    let refused: FutureProducer<KafkaSecurityWatch> = client_config(&kafka(&front, ssl(&pki.ca)))
+        .create_with_context(watch.clone())
+        .unwrap();
+    let _delivery = refused
+        .send_result(FutureRecord::to(topic).key("k").payload("x"))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(20), watch.refused())
+        .await
+        .expect("the refused handshake reaches the error callback");
+    assert!(
+        msg.contains("Kafka TLS failed") && msg.contains(&front),
+        "{msg}"
+    );
+}

@@ -84,7 +84,10 @@ pub fn security_failure(code: Option<RDKafkaErrorCode>, reason: &str) -> Option<
             "Kafka authentication failed: {reason}; check sasl.mechanism, sasl.username and \
              sasl.password in [service.kafka.security], and that the broker has this user"
         )),
-        C::SSL => Some(format!(
+        // A refusal seen after the handshake (a TLS 1.3 server checks the client certificate
+        // then) or on a reconnect comes as a transport failure carrying OpenSSL's reason.
+        c @ (C::SSL | C::BrokerTransportFailure) if !is_tls_refusal(c, reason) => None,
+        C::SSL | C::BrokerTransportFailure => Some(format!(
             "Kafka TLS failed: {reason}; check security.protocol and ssl.ca.location (the CA \
              that signed the broker's certificate) in [service.kafka.security], and \
              ssl.certificate.location/ssl.key.location when the broker asks for a client \
@@ -92,6 +95,14 @@ pub fn security_failure(code: Option<RDKafkaErrorCode>, reason: &str) -> Option<
         )),
         _ => None,
     }
+}
+
+/// Every SSL error is a refusal; a transport failure only when OpenSSL says a certificate was
+/// refused or the peer sent an alert (a closed connection alone is not).
+fn is_tls_refusal(code: RDKafkaErrorCode, reason: &str) -> bool {
+    code == RDKafkaErrorCode::SSL
+        || (reason.contains("SSL routines")
+            && (reason.contains("alert") || reason.contains("certificate")))
 }
 
 #[cfg(test)]
@@ -113,6 +124,20 @@ mod tests {
         .unwrap();
         assert!(sasl.contains("b:9092") && sasl.contains("sasl.password"));
         assert!(security_failure(Some(RDKafkaErrorCode::BrokerTransportFailure), "down").is_none());
+        let mtls = security_failure(
+            Some(RDKafkaErrorCode::BrokerTransportFailure),
+            "ssl://b:9093/bootstrap: Receive failed: error:0A00045C:SSL routines::tlsv13 alert \
+             certificate required: SSL alert number 116",
+        )
+        .unwrap();
+        assert!(mtls.contains("ssl.certificate.location"), "{mtls}");
+        assert!(
+            security_failure(
+                Some(RDKafkaErrorCode::BrokerTransportFailure),
+                "ssl://b:9093/1: Disconnected (after 5ms in state UP)"
+            )
+            .is_none()
+        );
         assert!(security_failure(None, "x").is_none());
     }
 

@@ -119,7 +119,8 @@ pub enum ReaderError {
     Config(String),
     #[error(
         "TLS with broker {addr} failed: {detail}; check service.kafka.security \
-         (ssl.ca.location, ssl.endpoint.identification.algorithm, security.protocol)"
+         (ssl.ca.location, ssl.endpoint.identification.algorithm, security.protocol, \
+         ssl.certificate.location, ssl.key.location)"
     )]
     Tls { addr: String, detail: String },
     #[error(

@@ -22,14 +22,48 @@ fn server_config(pki: &TestPki) -> Arc<rustls::ServerConfig> {
     Arc::new(siphon::tls::server_config(&pki.server_cert, &pki.server_key).unwrap())
 }
 
+/// `pki`'s server certificate, and a client certificate signed by `pki`'s CA required.
+fn mutual_config(pki: &TestPki) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    siphon::tls::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(&pki.ca).unwrap())
+        .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+        .build()
+        .unwrap();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&pki.server_cert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(&pki.server_key).unwrap();
+    Arc::new(
+        rustls::ServerConfig::builder()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap(),
+    )
+}
+
 impl KafkaTlsFront {
     /// Binds a free port; `serve` starts forwarding once the broker behind it runs.
     pub async fn bind(pki: &TestPki) -> KafkaTlsFront {
+        Self::bind_with(server_config(pki)).await
+    }
+
+    /// As `bind`, but every client must present a certificate signed by `pki`'s CA (mTLS).
+    pub async fn bind_mutual(pki: &TestPki) -> KafkaTlsFront {
+        Self::bind_with(mutual_config(pki)).await
+    }
+
+    async fn bind_with(config: Arc<rustls::ServerConfig>) -> KafkaTlsFront {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         KafkaTlsFront {
             listener: Some(listener),
-            config: Arc::new(Mutex::new(server_config(pki))),
+            config: Arc::new(Mutex::new(config)),
             live: Arc::default(),
             port,
         }

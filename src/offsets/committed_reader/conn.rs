@@ -135,6 +135,14 @@ impl Conn {
                     detail: io.to_string(),
                 }
             }
+            // TLS 1.3 ends the client's handshake before the server has checked the client
+            // certificate: the server's refusal arrives as an alert on the first read.
+            ReaderError::Io(io) if self.security.protocol.tls() && alert_of(&io).is_some() => {
+                ReaderError::Tls {
+                    addr: self.addr.clone(),
+                    detail: refused_alert(alert_of(&io).unwrap_or_default()),
+                }
+            }
             other => other,
         }
     }
@@ -272,7 +280,28 @@ impl Conn {
 /// A failed TLS handshake: a certificate rustls refused is definite; the peer closing the
 /// connection mid-handshake is most likely a plaintext listener (also definite: retrying
 /// does not change the listener).
+/// The TLS alert the broker sent, if that is what `e` is.
+fn alert_of(e: &std::io::Error) -> Option<String> {
+    match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(alert) => Some(format!("{alert:?}")),
+        _ => None,
+    }
+}
+
+fn refused_alert(alert: String) -> String {
+    format!(
+        "the broker refused the handshake ({alert} alert); when it asks for a client \
+         certificate, set ssl.certificate.location and ssl.key.location to one its CA signed"
+    )
+}
+
 fn tls_failure(addr: &str, e: std::io::Error) -> ReaderError {
+    if let Some(alert) = alert_of(&e) {
+        return ReaderError::Tls {
+            addr: addr.to_owned(),
+            detail: refused_alert(alert),
+        };
+    }
     let detail = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         Some(rustls::Error::InvalidCertificate(c)) => {
             format!("the broker's certificate was refused: {c:?}")
