@@ -245,7 +245,9 @@ async fn skipped_operations_decide_which_changes_are_written() {
 }
 
 /// `pg_logical_emit_message`: each message, inside a transaction or not, is Debezium's
-/// `op: m` record on `<prefix>.message`, keyed by its prefix, with the content as bytes.
+/// `op: m` record on `<prefix>.message`, keyed by its prefix, with the content as bytes;
+/// `message.prefix.exclude.list` drops the matching ones (case-insensitively, as Debezium),
+/// and a dropped one takes no place in its transaction's order.
 #[tokio::test]
 async fn logical_decoding_messages_go_to_the_message_topic() {
     let db = TestDb::create().await;
@@ -256,7 +258,10 @@ async fn logical_decoding_messages_go_to_the_message_topic() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let prefix = db.name.clone();
-    let config = db.connector_toml(&prefix, "\"provide.transaction.metadata\" = true");
+    let config = db.connector_toml(
+        &prefix,
+        "\"provide.transaction.metadata\" = true\n\"message.prefix.exclude.list\" = \"skip.*\"",
+    );
     let _siphon = start_siphon(&config, dir.path());
     // Once a first change is in its topic, the stream is running.
     client
@@ -267,8 +272,10 @@ async fn logical_decoding_messages_go_to_the_message_topic() {
     wait_records("the first change", &table_topic, 1).await;
     client
         .batch_execute(
-            "SELECT pg_logical_emit_message(false, 'plain', 'one');
-             BEGIN; INSERT INTO t VALUES (2);
+            "SELECT pg_logical_emit_message(false, 'skip_a', 'excluded');
+             SELECT pg_logical_emit_message(false, 'plain', 'one');
+             BEGIN; SELECT pg_logical_emit_message(true, 'SKIP_b', 'excluded');
+             INSERT INTO t VALUES (2);
              SELECT pg_logical_emit_message(true, 'in_tx', 'two'); COMMIT;",
         )
         .await

@@ -345,6 +345,7 @@ impl ConnectorConfig {
         r.exclusive(ns_include, ns_exclude);
         r.exclusive(tbl_include, tbl_exclude);
         r.exclusive("column.include.list", "column.exclude.list");
+        r.exclusive("message.prefix.include.list", "message.prefix.exclude.list");
         let filters = Filters {
             namespace_include: r.patterns(ns_include),
             namespace_exclude: r.patterns(ns_exclude),
@@ -352,6 +353,8 @@ impl ConnectorConfig {
             table_exclude: r.patterns(tbl_exclude),
             column_include: r.patterns("column.include.list"),
             column_exclude: r.patterns("column.exclude.list"),
+            message_prefix_include: r.patterns("message.prefix.include.list"),
+            message_prefix_exclude: r.patterns("message.prefix.exclude.list"),
         };
 
         let snapshot_mode = r.choice(

@@ -224,6 +224,24 @@ fn include_and_exclude_lists_are_exclusive() {
 }
 
 #[test]
+fn message_prefix_lists_filter_postgres_messages_only() {
+    let mut m = pg_base();
+    m.insert("message.prefix.include.list".into(), "audit.*, cdc".into());
+    let c = ConnectorConfig::from_map("c", &m).unwrap();
+    assert!(c.filters.includes_message_prefix("audit_log"));
+    assert!(c.filters.includes_message_prefix("CDC"));
+    assert!(!c.filters.includes_message_prefix("cdc2"));
+    assert!(
+        ConnectorConfig::from_map("c", &pg_base())
+            .unwrap()
+            .filters
+            .includes_message_prefix("anything")
+    );
+    m.insert("message.prefix.exclude.list".into(), "x".into());
+    assert_eq!(errors("c", &m).keys(), ["message.prefix.exclude.list"]);
+}
+
+#[test]
 fn queue_must_exceed_batch() {
     let mut m = pg_base();
     m.insert("max.batch.size".into(), "100".into());

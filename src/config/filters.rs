@@ -14,6 +14,9 @@ pub struct Filters {
     pub table_exclude: Vec<Regex>,
     pub column_include: Vec<Regex>,
     pub column_exclude: Vec<Regex>,
+    /// `message.prefix.include.list`/`exclude.list`: PostgreSQL logical decoding messages.
+    pub message_prefix_include: Vec<Regex>,
+    pub message_prefix_exclude: Vec<Regex>,
 }
 
 fn matches_any(patterns: &[Regex], name: &str) -> bool {
@@ -36,6 +39,15 @@ impl Filters {
             &self.namespace_exclude,
             &table.namespace,
         ) && allowed(&self.table_include, &self.table_exclude, &table.to_string())
+    }
+
+    /// Whether a logical decoding message with this prefix is captured (all are by default).
+    pub fn includes_message_prefix(&self, prefix: &str) -> bool {
+        allowed(
+            &self.message_prefix_include,
+            &self.message_prefix_exclude,
+            prefix,
+        )
     }
 
     /// Whether the column (`namespace.table.column`) is captured.

@@ -48,6 +48,8 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("publication.autocreate.mode", PG),
     ("schema.include.list", PG),
     ("schema.exclude.list", PG),
+    ("message.prefix.include.list", PG),
+    ("message.prefix.exclude.list", PG),
     ("hstore.handling.mode", PG),
     ("interval.handling.mode", PG),
     // TLS (issue 17): src/config/pg_tls.rs.

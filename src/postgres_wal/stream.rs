@@ -408,6 +408,9 @@ impl<'a> Streamer<'a> {
         prefix: String,
         content: Vec<u8>,
     ) -> Result<(), PgError> {
+        if !self.config.filters.includes_message_prefix(&prefix) {
+            return Ok(());
+        }
         if transactional {
             return self
                 .in_transaction(lsn, Subject::Message, |_, ctx| {
