@@ -198,9 +198,9 @@ async fn heartbeats_flow_when_nothing_is_captured() {
     db.drop().await;
 }
 
-/// `skipped.operations = "d"`: deletes (and their tombstones) are left out, and truncates,
-/// which the default `t` skips, are written as Debezium's truncate event: a null key, `op: t`,
-/// no rows.
+/// `skipped.operations = "d"`: deletes (and their tombstones) are left out, taking no place in
+/// their transaction's order, and truncates, which the default `t` skips, are written as
+/// Debezium's truncate event: a null key, `op: t`, no rows.
 #[tokio::test]
 async fn skipped_operations_decide_which_changes_are_written() {
     let db = TestDb::create().await;
@@ -211,7 +211,10 @@ async fn skipped_operations_decide_which_changes_are_written() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let prefix = db.name.clone();
-    let config = db.connector_toml(&prefix, "\"skipped.operations\" = \"d\"");
+    let config = db.connector_toml(
+        &prefix,
+        "\"skipped.operations\" = \"d\"\n\"provide.transaction.metadata\" = true",
+    );
     let _siphon = start_siphon(&config, dir.path());
     let topic = format!("{prefix}.public.a");
     wait_records("the snapshot in the topic", &topic, 1).await;
@@ -221,7 +224,11 @@ async fn skipped_operations_decide_which_changes_are_written() {
         )
         .await
         .unwrap();
-    let records = python_consume(&topic, 4);
+    client
+        .batch_execute("BEGIN; DELETE FROM a WHERE id = 3; INSERT INTO a VALUES (4); COMMIT;")
+        .await
+        .unwrap();
+    let records = python_consume(&topic, 5);
     let summary: Vec<String> = records
         .iter()
         .map(|r| {
@@ -234,7 +241,20 @@ async fn skipped_operations_decide_which_changes_are_written() {
         .collect();
     assert_eq!(
         summary,
-        ["r:{\"id\":1}", "c:{\"id\":2}", "t:null", "c:{\"id\":3}"]
+        [
+            "r:{\"id\":1}",
+            "c:{\"id\":2}",
+            "t:null",
+            "c:{\"id\":3}",
+            "c:{\"id\":4}"
+        ]
+    );
+    // The skipped delete takes no place in its transaction's order (as in Debezium).
+    let tx = &records[4]["value"]["transaction"];
+    assert_eq!(
+        (&tx["total_order"], &tx["data_collection_order"]),
+        (&json!(1), &json!(1)),
+        "{tx}"
     );
     let truncate = &records[2]["value"];
     assert_eq!(truncate["before"], Json::Null);

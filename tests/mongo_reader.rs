@@ -238,6 +238,42 @@ async fn a_transaction_of_many_documents_carries_its_metadata() {
     db.drop().await;
 }
 
+/// `skipped.operations=d`: a skipped delete takes no place in its transaction's order.
+#[tokio::test]
+async fn a_skipped_operation_takes_no_place_in_the_transaction_order() {
+    let Some(uri) = uri() else { return };
+    let db = TestDb::create(uri).await;
+    let coll = db.coll("items");
+    coll.insert_one(doc! {"_id": -1, "n": 0}).await.unwrap();
+    let config = db.config(&[
+        ("provide.transaction.metadata", "true"),
+        ("skipped.operations", "d"),
+        ("snapshot.mode", "no_data"),
+    ]);
+    let r = Running::start(config, None);
+    started(&r).await;
+    let mut session = db.client.start_session().await.unwrap();
+    session.start_transaction().await.unwrap();
+    coll.delete_one(doc! {"_id": -1})
+        .session(&mut session)
+        .await
+        .unwrap();
+    coll.insert_one(doc! {"_id": 1, "n": 1})
+        .session(&mut session)
+        .await
+        .unwrap();
+    session.commit_transaction().await.unwrap();
+    coll.insert_one(doc! {"_id": 2, "n": 0}).await.unwrap();
+    let events = r.wait_for_events("the insert after the delete", 3).await;
+    let insert = events
+        .iter()
+        .find(|e| e.op == siphon::event::Op::Create && e.transaction.is_some())
+        .expect("the insert of the transaction");
+    assert_eq!(insert.transaction.as_ref().unwrap().total_order, 1);
+    r.stop().await;
+    db.drop().await;
+}
+
 /// A real token with its cluster time moved to 1970: older than any oplog.
 fn lost(position: &Position) -> Position {
     let Position::Mongodb(p) = position else {

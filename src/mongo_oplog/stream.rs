@@ -346,7 +346,13 @@ impl<'a> Streamer<'a> {
                     orders: TxOrders::default(),
                     last: point.clone(),
                 });
-                let orders = tx.orders.count(&table);
+                // A skipped operation (dropped by the emitter, its position kept) takes no
+                // place in the transaction's order, as in Debezium.
+                let orders = if self.source.config.skipped_operations.skips(change.op) {
+                    (0, 0)
+                } else {
+                    tx.orders.count(&table)
+                };
                 let id = tx.id.clone();
                 change.transaction = self.batcher.transaction_info(|| id, tx.ts_us, orders);
                 tx.last = tx.inside(point);

@@ -15,13 +15,14 @@ use super::pgoutput::{
 };
 use super::relations::{RelationCache, WireColumn, build_table, catalog_from_relation};
 use crate::config::ConnectorConfig;
-use crate::event::{ChangeEvent, TxOrders};
+use crate::event::{ChangeEvent, Op, TxOrders};
 use crate::offsets::{PgPosition, Position};
 use crate::source::{BatchSender, Batcher, sleep_until};
 
 /// What a change in a transaction is of.
 enum Subject {
-    Relation(u32),
+    /// A change of this operation to this relation.
+    Relation(u32, Op),
     Message,
 }
 
@@ -235,34 +236,36 @@ impl<'a> Streamer<'a> {
         match msg {
             PgOutputMessage::Relation(rel) => self.on_relation(rel).await,
             PgOutputMessage::Insert { rel_id, new, .. } => {
-                self.on_change(lsn, rel_id, |t, ctx| convert::insert(t, &new, ctx))
-                    .await
+                self.on_change(lsn, rel_id, Op::Create, |t, ctx| {
+                    convert::insert(t, &new, ctx)
+                })
+                .await
             }
             PgOutputMessage::Update {
                 rel_id, old, new, ..
             } => {
-                self.on_change(lsn, rel_id, |t, ctx| {
+                self.on_change(lsn, rel_id, Op::Update, |t, ctx| {
                     convert::update(t, old.as_ref(), &new, ctx)
                 })
                 .await
             }
             PgOutputMessage::Delete { rel_id, old, .. } => {
-                self.on_change(lsn, rel_id, |t, ctx| convert::delete(t, &old, ctx))
-                    .await
+                self.on_change(lsn, rel_id, Op::Delete, |t, ctx| {
+                    convert::delete(t, &old, ctx)
+                })
+                .await
             }
             // Skipped here, not only by the emitter, so a skipped truncate takes no place in
             // the transaction's event order (as in Debezium).
             PgOutputMessage::Truncate { rel_ids, .. } => {
-                if self
-                    .config
-                    .skipped_operations
-                    .skips(crate::event::Op::Truncate)
-                {
+                if self.config.skipped_operations.skips(Op::Truncate) {
                     return Ok(());
                 }
                 for rel_id in rel_ids {
-                    self.on_change(lsn, rel_id, |t, ctx| Ok(convert::truncate(t, ctx)))
-                        .await?;
+                    self.on_change(lsn, rel_id, Op::Truncate, |t, ctx| {
+                        Ok(convert::truncate(t, ctx))
+                    })
+                    .await?;
                 }
                 Ok(())
             }
@@ -310,17 +313,21 @@ impl<'a> Streamer<'a> {
         Ok(())
     }
 
-    async fn on_change<F>(&mut self, lsn: u64, rel_id: u32, make: F) -> Result<(), PgError>
+    async fn on_change<F>(&mut self, lsn: u64, rel_id: u32, op: Op, make: F) -> Result<(), PgError>
     where
         F: FnOnce(
             &super::relations::TableState,
             &ChangeContext<'_>,
         ) -> Result<ChangeEvent, PgError>,
     {
-        self.in_transaction(lsn, Subject::Relation(rel_id), |table, ctx| match table {
-            Some(t) => make(t, ctx),
-            None => Err(PgError::Protocol("a change without its relation".into())),
-        })
+        self.in_transaction(
+            lsn,
+            Subject::Relation(rel_id, op),
+            |table, ctx| match table {
+                Some(t) => make(t, ctx),
+                None => Err(PgError::Protocol("a change without its relation".into())),
+            },
+        )
         .await
     }
 
@@ -352,7 +359,12 @@ impl<'a> Streamer<'a> {
         // index of a change does not depend on the connector's filters.
         let index = tx.index_at(lsn);
         let (table, collection) = match subject {
-            Subject::Relation(rel_id) => match self.relations.get(rel_id) {
+            // A skipped operation takes no place in the transaction's order, as in Debezium
+            // (whose transaction monitor counts only the events it dispatches).
+            Subject::Relation(_, op) if self.config.skipped_operations.skips(op) => {
+                return Ok(());
+            }
+            Subject::Relation(rel_id, _) => match self.relations.get(rel_id) {
                 Some(Some(t)) => (Some(t), t.schema.id.to_string()),
                 Some(None) => return Ok(()),
                 None => {
