@@ -547,9 +547,7 @@ impl FileConfig {
             }
             match ConnectorConfig::from_map(&raw.name, &raw.config) {
                 Ok(mut c) => {
-                    if self.service.kafka.is_some()
-                        && let Err(e) = c.converters(&self.service)
-                    {
+                    if let Err(e) = c.sink_converters(&self.service) {
                         problems.extend(e.prefixed(&label));
                     }
                     c.hidden.extend(hidden.clone());

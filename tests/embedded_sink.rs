@@ -114,3 +114,82 @@ async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
     drop(_second);
     db.drop().await;
 }
+
+/// `value.converter=JsonConverter` on the embedded sink: its `schemas.enable` (Kafka Connect's
+/// default `true`) is honoured, the key keeps its payload-only default, `schemas.enable=false`
+/// on the key too; AvroConverter, which needs Kafka, is refused at start by key.
+#[tokio::test]
+async fn embedded_sink_honours_the_json_converter_and_refuses_avro() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');",
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[service]\nembedded_sink = \"file\"\n{}",
+        db.connector_toml(
+            "local",
+            "\"value.converter\" = \"org.apache.kafka.connect.json.JsonConverter\"\n\
+             \"key.converter\" = \"org.apache.kafka.connect.json.JsonConverter\"\n\
+             \"key.converter.schemas.enable\" = false\n\
+             \"provide.transaction.metadata\" = true"
+        )
+    );
+    let events = dir.path().join(format!("events/{}.jsonl", db.name));
+    let _siphon = SiphonProcess::start(dir.path(), &config, &[]);
+    wait_for("the snapshot row", Duration::from_secs(60), || {
+        let n = lines(&events).len();
+        async move { (n >= 1).then_some(()) }
+    })
+    .await;
+    client
+        .batch_execute("INSERT INTO t VALUES (2, 'b')")
+        .await
+        .unwrap();
+    let all = wait_for(
+        "snapshot, then BEGIN, insert, END",
+        Duration::from_secs(60),
+        || {
+            let l = lines(&events);
+            async move { (l.len() >= 4).then_some(l) }
+        },
+    )
+    .await;
+    let row = all.iter().find(|l| l["topic"] == "local.public.t").unwrap();
+    assert_eq!(row["key"], serde_json::json!({"id": 1}));
+    assert_eq!(row["value"]["schema"]["name"], "local.public.t.Envelope");
+    assert_eq!(row["value"]["payload"]["op"], "r");
+    assert_eq!(row["value"]["payload"]["after"]["v"], "a");
+    let marker = all
+        .iter()
+        .find(|l| l["topic"] == "local.transaction")
+        .unwrap();
+    assert_eq!(
+        marker["value"]["schema"]["name"],
+        "io.debezium.connector.common.TransactionMetadataValue"
+    );
+    assert_eq!(marker["key"]["id"], marker["value"]["payload"]["id"]);
+    drop(_siphon);
+
+    let avro = format!(
+        "[service]\nembedded_sink = \"file\"\n{}",
+        db.connector_toml(
+            "local",
+            "\"value.converter\" = \"io.confluent.connect.avro.AvroConverter\""
+        )
+    );
+    let refused_dir = tempfile::tempdir().unwrap();
+    let mut refused = SiphonProcess::start(refused_dir.path(), &avro, &[]);
+    let status = refused.wait_exit(Duration::from_secs(30));
+    let log = refused.log();
+    assert!(status.is_some_and(|s| !s.success()), "{log}");
+    assert!(
+        log.contains("value.converter") && log.contains("embedded sink"),
+        "{log}"
+    );
+    db.drop().await;
+}

@@ -116,7 +116,7 @@ fn checked_map(
     if problems.is_empty() {
         return Ok(map);
     }
-    if let Err(e) = validate_config(&s.runtime.service().env_access(), name, &map) {
+    if let Err(e) = validate_config(s.runtime.service(), name, &map) {
         problems.extend(e);
     }
     Err(RuntimeError::Invalid(problems).into())

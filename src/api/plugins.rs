@@ -11,7 +11,7 @@ use serde_json::{Map, Value as JsonValue, json};
 
 use super::AppState;
 use super::error::{ApiError, parse_json, string_map};
-use crate::config::{ConfigErrors, ConfigProblem, ConnectorClass, EnvAccess, is_secret_key};
+use crate::config::{ConfigErrors, ConfigProblem, ConnectorClass, ServiceConfig, is_secret_key};
 use crate::runtime::{HIDDEN, validate_config};
 
 /// The plugin a path segment or `connector.class` names, with Debezium's class name.
@@ -177,6 +177,12 @@ fn docs(key: &str) -> Option<Doc> {
             "LIST",
             "",
             "Comma-separated regular expressions matched against the whole qualified name.",
+        ),
+        "message.prefix.include.list" | "message.prefix.exclude.list" => doc(
+            "Filters",
+            "LIST",
+            "",
+            "Comma-separated regular expressions matched against the whole prefix of a logical decoding message.",
         ),
         "snapshot.mode" => doc(
             "Snapshot",
@@ -418,14 +424,14 @@ fn config_info(key: &str, order: usize, value: Option<&String>, errors: Vec<Stri
 /// Kafka Connect's `ConfigInfos` for a map: every known setting of the class, every key
 /// given, and every problem under its key.
 fn validation(
-    access: &EnvAccess,
+    service: &ServiceConfig,
     class: ConnectorClass,
     class_name: &str,
     map: &BTreeMap<String, String>,
     mut problems: ConfigErrors,
 ) -> JsonValue {
     let name = map.get("name").cloned().unwrap_or_default();
-    if let Err(e) = validate_config(access, &name, map) {
+    if let Err(e) = validate_config(service, &name, map) {
         problems.extend(e);
     }
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -474,8 +480,8 @@ pub async fn validate(
     }
     map.entry("connector.class".to_owned())
         .or_insert_with(|| class_name.to_owned());
-    let access = s.runtime.service().env_access();
-    Ok(Json(validation(&access, class, class_name, &map, problems)).into_response())
+    let service = s.runtime.service();
+    Ok(Json(validation(service, class, class_name, &map, problems)).into_response())
 }
 
 #[cfg(test)]
@@ -525,7 +531,7 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let v = validation(
-            &EnvAccess::Any,
+            &ServiceConfig::default(),
             ConnectorClass::Postgres,
             "P",
             &map,

@@ -274,6 +274,18 @@ impl ConnectorConfig {
             .resolve(service.converter, service.schema_registry_url.as_deref())
     }
 
+    /// The converters for `service`'s sink: resolved against its registry with Kafka, the
+    /// embedded sink's JSON ones without.
+    pub fn sink_converters(
+        &self,
+        service: &super::ServiceConfig,
+    ) -> Result<super::Converters, ConfigErrors> {
+        match service.kafka {
+            Some(_) => self.converters(service),
+            None => self.converter_settings.embedded(),
+        }
+    }
+
     /// How many batches the reader → emitter queue holds: `max.queue.size` events in batches
     /// of `max.batch.size`.
     pub fn queue_depth(&self) -> usize {

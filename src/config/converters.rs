@@ -70,6 +70,41 @@ impl ConverterSettings {
         }
     }
 
+    /// The converters of the embedded sink (no `[service.kafka]`), which writes JSON lines: a
+    /// side set to JsonConverter gets its `schemas.enable` (Kafka Connect's default `true`);
+    /// a side with no converter key writes its payload only. AvroConverter and a registry
+    /// need Kafka, so they are refused by key rather than ignored.
+    pub fn embedded(&self) -> Result<Converters, ConfigErrors> {
+        let mut problems = ConfigErrors::default();
+        let mut formats = [RecordFormat::Json { schemas: false }; 2];
+        for (i, (prefix, side)) in SIDES.into_iter().zip([&self.key, &self.value]).enumerate() {
+            if side.class == Some(Converter::Avro) {
+                problems.push(
+                    prefix,
+                    "is AvroConverter, but the embedded sink (no [service.kafka]) writes JSON \
+                     lines: use org.apache.kafka.connect.json.JsonConverter, or configure \
+                     [service.kafka] and a schema registry",
+                );
+            }
+            if side.registry_url.is_some() {
+                problems.push(
+                    format!("{prefix}.schema.registry.url"),
+                    "has no effect on the embedded sink (no [service.kafka]), which writes \
+                     JSON lines: remove it",
+                );
+            }
+            formats[i] = RecordFormat::Json {
+                schemas: side.schemas_enable.unwrap_or(side.class.is_some()),
+            };
+        }
+        problems.into_result()?;
+        Ok(Converters {
+            key: formats[0],
+            value: formats[1],
+            registry_url: None,
+        })
+    }
+
     /// The converters with the service's `converter` and `schema_registry_url` as defaults.
     /// Settings that would have no effect (a registry for a JSON side, `schemas.enable` for an
     /// Avro side) and an Avro side without a registry are refused by key.
@@ -173,6 +208,31 @@ mod tests {
     }
     const AVRO: &str = "io.confluent.connect.avro.AvroConverter";
     const JSON: &str = "org.apache.kafka.connect.json.JsonConverter";
+
+    #[test]
+    fn the_embedded_sink_honours_json_settings_and_refuses_avro_by_key() {
+        let c = settings(&[]).embedded().unwrap();
+        assert_eq!(c.key, RecordFormat::Json { schemas: false });
+        assert_eq!(c.value, RecordFormat::Json { schemas: false });
+        let c = settings(&[
+            ("value.converter", JSON),
+            ("key.converter.schemas.enable", "true"),
+        ])
+        .embedded()
+        .unwrap();
+        assert_eq!(c.key, RecordFormat::Json { schemas: true });
+        assert_eq!(c.value, RecordFormat::Json { schemas: true });
+        let e = settings(&[
+            ("key.converter", AVRO),
+            ("value.converter.schema.registry.url", "http://sr:8081"),
+        ])
+        .embedded()
+        .unwrap_err();
+        assert_eq!(
+            e.keys(),
+            ["key.converter", "value.converter.schema.registry.url"]
+        );
+    }
 
     #[test]
     fn sides_default_to_the_service_converter_and_registry() {

@@ -8,6 +8,7 @@ pub mod avro_value;
 mod avro_write;
 pub mod client;
 mod connect_json;
+mod embedded;
 mod encoder;
 mod fault;
 mod fixed_topic;
@@ -23,6 +24,7 @@ pub mod records;
 pub mod registry;
 pub mod txmeta;
 
+pub use embedded::run_embedded;
 pub use encoder::EncoderError;
 pub use owner::{OWNER_HEADER, current_owner, hostname, instance_id, offsets_of};
-pub use pipeline::{EmitError, KafkaEmitter, run_embedded};
+pub use pipeline::{EmitError, KafkaEmitter};

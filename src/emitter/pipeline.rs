@@ -2,28 +2,22 @@
 //! offset record (or the embedded sink + file offsets) → the committed position, published
 //! for the reader's acknowledgement.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, debug};
 
-use super::avro_schema::table_schemas;
-use super::avro_value::{ConnectorMeta, envelope_value, key_value};
-use super::encoder::{Encoder, EncoderError, avro_options};
+use super::encoder::{Encoder, EncoderError};
 use super::heartbeat::Heartbeat;
-use super::json::to_json;
 use super::kafka::{KafkaSink, KafkaSinkError, OutRecord};
 use super::owner::{OWNER_HEADER, instance_id};
 use super::records::{Planned, plan};
 use super::registry::Registry;
-use super::txmeta::{TxTopic, marker_json, transaction_topic};
-use crate::config::{ConnectorConfig, Converters, EmbeddedSink, KafkaConfig, ServiceConfig};
+use super::txmeta::TxTopic;
+use crate::config::{ConnectorConfig, Converters, KafkaConfig, ServiceConfig};
 use crate::event::{ChangeBatch, TxMarker};
-use crate::offsets::{
-    FileOffsetStore, KafkaOffsets, OffsetError, Position, TopicPresence, offset_key,
-};
+use crate::offsets::{KafkaOffsets, OffsetError, Position, TopicPresence, offset_key};
 use crate::task::AbortOnDrop;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,11 +48,11 @@ impl EmitError {
     }
 }
 
-fn now_us() -> i64 {
+pub(super) fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-fn planned(
+pub(super) fn planned(
     batch: ChangeBatch,
     config: &ConnectorConfig,
 ) -> (Vec<Planned>, Vec<TxMarker>, Position) {
@@ -321,88 +315,6 @@ async fn produce_stage(
                 committed.send_replace(Some(position));
             }
         }
-    }
-    Ok(())
-}
-
-/// Without Kafka: JSON lines (`{"topic", "key", "value"}`) to stdout or a file, flushed, then
-/// the offset stored in a local file. At-least-once: a crash between the two repeats a batch.
-pub async fn run_embedded(
-    config: &ConnectorConfig,
-    service: &ServiceConfig,
-    mut rx: mpsc::Receiver<ChangeBatch>,
-    committed: watch::Sender<Option<Position>>,
-) -> Result<(), EmitError> {
-    let store = FileOffsetStore::new(&service.data_dir);
-    let opts = avro_options(config);
-    let meta = ConnectorMeta {
-        name: config.topic_prefix.clone(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        connector: config.class.name(),
-    };
-    // The file is kept apart from the writer so it can be fsynced before the offset moves.
-    let file = match service.embedded_sink {
-        EmbeddedSink::Stdout => None,
-        EmbeddedSink::File => {
-            let dir = service.data_dir.join("events");
-            std::fs::create_dir_all(&dir).map_err(EmitError::Sink)?;
-            Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join(format!("{}.jsonl", config.name)))
-                    .map_err(EmitError::Sink)?,
-            )
-        }
-    };
-    let mut out: Box<dyn Write + Send> = match &file {
-        None => Box::new(std::io::stdout()),
-        Some(f) => Box::new(std::io::BufWriter::new(
-            f.try_clone().map_err(EmitError::Sink)?,
-        )),
-    };
-    let mut schemas = std::collections::HashMap::new();
-    while let Some(batch) = rx.recv().await {
-        let (planned, markers, position) = planned(batch, config);
-        let now = now_us();
-        for m in &markers {
-            let (key, value) = marker_json(m);
-            let topic = transaction_topic(&config.topic_prefix);
-            let line = serde_json::json!({ "topic": topic, "key": key, "value": value });
-            writeln!(out, "{line}").map_err(EmitError::Sink)?;
-        }
-        for p in &planned {
-            let (event, tombstone) = (&p.event, p.tombstone);
-            let topic = super::avro_schema::table_topic(&config.topic_prefix, &event.table);
-            // Keyed by the columns themselves: version numbers are per reader session.
-            let s = match schemas.get(&*event.table) {
-                Some(s) => s,
-                None => {
-                    let s = table_schemas(&topic, &event.table, &opts)
-                        .map_err(|e| EmitError::Encoder(e.into()))?;
-                    schemas.entry((*event.table).clone()).or_insert(s)
-                }
-            };
-            let key = key_value(event, s)
-                .map_err(|e| EmitError::Encoder(e.into()))?
-                .map(|k| to_json(&k));
-            let value = if tombstone {
-                serde_json::Value::Null
-            } else {
-                to_json(
-                    &envelope_value(event, &meta, now, &opts, s)
-                        .map_err(|e| EmitError::Encoder(e.into()))?,
-                )
-            };
-            let line = serde_json::json!({ "topic": topic, "key": key, "value": value });
-            writeln!(out, "{line}").map_err(EmitError::Sink)?;
-        }
-        out.flush().map_err(EmitError::Sink)?;
-        if let Some(f) = &file {
-            f.sync_data().map_err(EmitError::Sink)?;
-        }
-        store.store(&config.name, &position)?;
-        committed.send_replace(Some(position));
     }
     Ok(())
 }

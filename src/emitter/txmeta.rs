@@ -3,7 +3,6 @@
 //! per table, keyed by the transaction id.
 
 use apache_avro::types::Value as Avro;
-use serde_json::{Value as Json, json};
 
 use super::encoder::EncoderError;
 use super::fixed_topic::FixedTopic;
@@ -52,32 +51,6 @@ fn fields(marker: &TxMarker) -> Fields<'_> {
             data_collections: Some(data_collections),
         },
     }
-}
-
-/// A marker as Debezium's JSON (embedded sink).
-pub fn marker_json(marker: &TxMarker) -> (Json, Json) {
-    let Fields {
-        status,
-        id,
-        ts_us,
-        event_count: count,
-        data_collections: collections,
-    } = fields(marker);
-    let collections = collections.map(|c| {
-        c.iter()
-            .map(|(t, n)| json!({"data_collection": t, "event_count": n}))
-            .collect::<Vec<_>>()
-    });
-    (
-        json!({ "id": id }),
-        json!({
-            "status": status,
-            "id": id,
-            "event_count": count,
-            "data_collections": collections,
-            "ts_ms": ts_us.div_euclid(1000),
-        }),
-    )
 }
 
 pub struct TxTopic(FixedTopic);
@@ -153,30 +126,69 @@ impl TxTopic {
 mod tests {
     use super::*;
     use apache_avro::Schema;
+    use serde_json::{Value as Json, json};
 
-    #[test]
-    fn end_marker_json_has_counts_per_table() {
-        let (key, value) = marker_json(&TxMarker::End {
-            id: "571:53195832".into(),
-            ts_us: 1_500_000,
-            event_count: 3,
-            data_collections: vec![("public.a".into(), 2), ("public.b".into(), 1)],
-        });
-        assert_eq!(key, json!({"id": "571:53195832"}));
+    fn payload(bytes: Option<Vec<u8>>) -> Json {
+        serde_json::from_slice(&bytes.unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn end_marker_json_has_counts_per_table() {
+        use crate::config::RecordFormat;
+        let json = Converters {
+            key: RecordFormat::Json { schemas: false },
+            value: RecordFormat::Json { schemas: false },
+            registry_url: None,
+        };
+        let topic = TxTopic::new(None, &json, "p").await.unwrap();
+        let end = topic
+            .record(&TxMarker::End {
+                id: "571:53195832".into(),
+                ts_us: 1_500_000,
+                event_count: 3,
+                data_collections: vec![("public.a".into(), 2), ("public.b".into(), 1)],
+            })
+            .unwrap();
+        assert_eq!(end.topic, "p.transaction");
+        assert_eq!(payload(end.key), json!({"id": "571:53195832"}));
+        let value = payload(end.value);
         assert_eq!(value["status"], "END");
         assert_eq!(value["ts_ms"], 1500);
         assert_eq!(
             value["data_collections"][1],
             json!({"data_collection": "public.b", "event_count": 1})
         );
-        let (_, begin) = marker_json(&TxMarker::Begin {
-            id: "1:2".into(),
-            ts_us: 0,
-        });
+        let begin = topic
+            .record(&TxMarker::Begin {
+                id: "1:2".into(),
+                ts_us: 0,
+            })
+            .unwrap();
+        let begin = payload(begin.value);
         assert_eq!(
             (begin["status"].as_str(), &begin["event_count"]),
             (Some("BEGIN"), &Json::Null)
         );
+        // With schemas.enable, the Connect schema of Debezium's value schema wraps it.
+        let with_schema = Converters {
+            value: RecordFormat::Json { schemas: true },
+            ..json
+        };
+        let topic = TxTopic::new(None, &with_schema, "p").await.unwrap();
+        let begin = payload(
+            topic
+                .record(&TxMarker::Begin {
+                    id: "1:2".into(),
+                    ts_us: 0,
+                })
+                .unwrap()
+                .value,
+        );
+        assert_eq!(
+            begin["schema"]["name"],
+            "io.debezium.connector.common.TransactionMetadataValue"
+        );
+        assert_eq!(begin["payload"]["status"], "BEGIN");
     }
 
     #[test]

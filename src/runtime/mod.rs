@@ -38,7 +38,7 @@ pub use store::{ConfigStore, StoreError, StoredConnector};
 // The reader contract lives in `source`; re-exported for callers that knew it here.
 pub use crate::source::{BatchSender, Closed, NoObserver, ReaderObserver, backoff_delay};
 
-use crate::config::{ConfigErrors, ConnectorConfig, EnvAccess, ServiceConfig, resolve_env_refs};
+use crate::config::{ConfigErrors, ConnectorConfig, ServiceConfig, resolve_env_refs};
 use crate::offsets::OffsetError;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,17 +76,23 @@ pub enum RuntimeError {
 }
 
 /// Validates a connector map as the REST API receives it: `${env:NAME}` references resolved
-/// (only the variables `access` allows), then Debezium's keys checked. Every problem is
-/// reported, each naming its key; a resolved value or a secret is never quoted in them.
+/// (only the variables `service` allows), then Debezium's keys checked, and the converters
+/// against `service`'s sink. Every problem is reported, each naming its key; a resolved
+/// value or a secret is never quoted in them.
 pub fn validate_config(
-    access: &EnvAccess,
+    service: &ServiceConfig,
     name: &str,
     raw: &BTreeMap<String, String>,
 ) -> Result<ConnectorConfig, ConfigErrors> {
-    let (map, mut hidden, mut problems) = resolve_env_refs(raw, access, |k| std::env::var(k).ok());
+    let access = service.env_access();
+    let (map, mut hidden, mut problems) = resolve_env_refs(raw, &access, |k| std::env::var(k).ok());
     hidden.hide_secrets_of(raw);
     hidden.hide_secrets_of(&map);
     match ConnectorConfig::from_map(name, &map) {
+        Ok(c) if let Err(e) = c.sink_converters(service) => {
+            problems.extend(e);
+            Err(hidden.scrub_errors(problems))
+        }
         Ok(mut c) if problems.is_empty() => {
             c.hidden.extend(hidden);
             Ok(c)
@@ -227,7 +233,7 @@ impl Runtime {
                 warn!(connector = %stored.name, "connectors.toml declares this connector: its file config replaces the one stored over the API");
                 continue;
             }
-            match validate_config(&rt.service.env_access(), &stored.name, &stored.config) {
+            match validate_config(&rt.service, &stored.name, &stored.config) {
                 Ok(config) => {
                     let mut entry = Entry::new(stored.config, config, stored.state, true);
                     if entry.target == TargetState::Running {

@@ -67,8 +67,7 @@ impl Runtime {
         // Kafka Connect keeps the name in the config map too.
         raw.entry("name".to_owned())
             .or_insert_with(|| name.to_owned());
-        let config = validate_config(&self.service.env_access(), name, &raw)
-            .map_err(RuntimeError::Invalid)?;
+        let config = validate_config(&self.service, name, &raw).map_err(RuntimeError::Invalid)?;
         let mut entry = Entry::new(raw, config, TargetState::Running, true);
         self.store.put(&entry.stored()).await?;
         self.spawn(&mut entry, ConnectorState::Unassigned);
@@ -106,8 +105,7 @@ impl Runtime {
                 }
             }
         }
-        let config = validate_config(&self.service.env_access(), name, &raw)
-            .map_err(RuntimeError::Invalid)?;
+        let config = validate_config(&self.service, name, &raw).map_err(RuntimeError::Invalid)?;
         let target = existing.as_ref().map_or(TargetState::Running, |(_, t)| *t);
         let mut entry = Entry::new(raw, config, target, true);
         self.store.put(&entry.stored()).await?;
