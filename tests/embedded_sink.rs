@@ -21,8 +21,8 @@ fn lines(path: &std::path::Path) -> Vec<Json> {
         .collect()
 }
 
-#[tokio::test]
-async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
+/// A database with `t (id, v)` holding `(1, 'a')`.
+async fn table_t() -> (TestDb, tokio_postgres::Client) {
     let db = TestDb::create().await;
     let client = db.client().await;
     client
@@ -31,11 +31,22 @@ async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
         )
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!(
+    (db, client)
+}
+
+/// The file sink's config for `db`'s connector (topic prefix `local`) with `extra` lines.
+fn file_config(db: &TestDb, extra: &str) -> String {
+    format!(
         "[service]\nembedded_sink = \"file\"\n{}",
-        db.connector_toml("local", "")
-    );
+        db.connector_toml("local", extra)
+    )
+}
+
+#[tokio::test]
+async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
+    let (db, client) = table_t().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = file_config(&db, "");
     let events = dir.path().join(format!("events/{}.jsonl", db.name));
     let offsets = dir.path().join(format!("offsets/{}.json", db.name));
 
@@ -120,24 +131,14 @@ async fn file_sink_writes_json_lines_and_resumes_from_the_file_offset() {
 /// on the key too; AvroConverter, which needs Kafka, is refused at start by key.
 #[tokio::test]
 async fn embedded_sink_honours_the_json_converter_and_refuses_avro() {
-    let db = TestDb::create().await;
-    let client = db.client().await;
-    client
-        .batch_execute(
-            "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');",
-        )
-        .await
-        .unwrap();
+    let (db, client) = table_t().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "[service]\nembedded_sink = \"file\"\n{}",
-        db.connector_toml(
-            "local",
-            "\"value.converter\" = \"org.apache.kafka.connect.json.JsonConverter\"\n\
-             \"key.converter\" = \"org.apache.kafka.connect.json.JsonConverter\"\n\
-             \"key.converter.schemas.enable\" = false\n\
-             \"provide.transaction.metadata\" = true"
-        )
+    let config = file_config(
+        &db,
+        "\"value.converter\" = \"org.apache.kafka.connect.json.JsonConverter\"\n\
+         \"key.converter\" = \"org.apache.kafka.connect.json.JsonConverter\"\n\
+         \"key.converter.schemas.enable\" = false\n\
+         \"provide.transaction.metadata\" = true",
     );
     let events = dir.path().join(format!("events/{}.jsonl", db.name));
     let _siphon = SiphonProcess::start(dir.path(), &config, &[]);
@@ -175,12 +176,9 @@ async fn embedded_sink_honours_the_json_converter_and_refuses_avro() {
     assert_eq!(marker["key"]["id"], marker["value"]["payload"]["id"]);
     drop(_siphon);
 
-    let avro = format!(
-        "[service]\nembedded_sink = \"file\"\n{}",
-        db.connector_toml(
-            "local",
-            "\"value.converter\" = \"io.confluent.connect.avro.AvroConverter\""
-        )
+    let avro = file_config(
+        &db,
+        "\"value.converter\" = \"io.confluent.connect.avro.AvroConverter\"",
     );
     let refused_dir = tempfile::tempdir().unwrap();
     let mut refused = SiphonProcess::start(refused_dir.path(), &avro, &[]);

@@ -33,6 +33,22 @@ fn kafka(bootstrap: &str, security: KafkaSecurity) -> KafkaConfig {
     k
 }
 
+/// What librdkafka's error callback, caught by Siphon's client context, says once a
+/// producer on `kafka` tries to send (the send itself would only time out).
+async fn refusal(kafka: KafkaConfig) -> String {
+    let watch = KafkaSecurityWatch::default();
+    let producer: FutureProducer<KafkaSecurityWatch> = client_config(&kafka)
+        .create_with_context(watch.clone())
+        .unwrap();
+    let _delivery = producer
+        .send_result(FutureRecord::<(), str>::to("any").payload("x"))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), watch.refused())
+        .await
+        .expect("the refusal reaches the error callback")
+}
+
 fn ssl(ca: &Path) -> KafkaSecurity {
     security(&format!(
         "security.protocol = \"SSL\"\nssl.ca.location = \"{}\"",
@@ -101,18 +117,7 @@ async fn tls_end_to_end_and_every_mismatch_is_a_clear_error() {
 
     // A CA that did not sign the broker's certificate: librdkafka reports it through the
     // error callback only (the send just times out), and Siphon's context catches it.
-    let watch = KafkaSecurityWatch::default();
-    let refused: FutureProducer<KafkaSecurityWatch> =
-        client_config(&kafka(&front, ssl(&pki.other_ca)))
-            .create_with_context(watch.clone())
-            .unwrap();
-    let _delivery = refused
-        .send_result(FutureRecord::to(topic).key("k").payload("x"))
-        .map_err(|(e, _)| e)
-        .unwrap();
-    let msg = tokio::time::timeout(Duration::from_secs(20), watch.refused())
-        .await
-        .expect("the handshake failure reaches the error callback");
+    let msg = refusal(kafka(&front, ssl(&pki.other_ca))).await;
     assert!(
         msg.contains("Kafka TLS failed") && msg.contains(&front) && msg.contains("certificate"),
         "{msg}"
@@ -166,17 +171,7 @@ async fn refused_scram_login_is_a_definite_error_naming_mechanism_and_broker() {
             "{msg}"
         );
         // librdkafka's refusal, caught by Siphon's client context.
-        let watch = KafkaSecurityWatch::default();
-        let producer: FutureProducer<KafkaSecurityWatch> = client_config(&kafka(&addr, sec))
-            .create_with_context(watch.clone())
-            .unwrap();
-        let _delivery = producer
-            .send_result(FutureRecord::<(), str>::to("any").payload("x"))
-            .map_err(|(e, _)| e)
-            .unwrap();
-        let refusal = tokio::time::timeout(Duration::from_secs(20), watch.refused())
-            .await
-            .expect("the refused login reaches the error callback");
+        let refusal = refusal(kafka(&addr, sec)).await;
         assert!(
             refusal.contains("Kafka authentication failed") && refusal.contains(&addr),
             "{refusal}"
@@ -243,17 +238,7 @@ async fn mutual_tls_with_a_client_certificate_and_a_clear_error_without_one() {
         .await
         .unwrap_err();
     assert!(!e.is_transient() && e.to_string().contains(&front), "{e}");
-    let watch = KafkaSecurityWatch::default();
-    let refused: FutureProducer<KafkaSecurityWatch> = client_config(&kafka(&front, ssl(&pki.ca)))
-        .create_with_context(watch.clone())
-        .unwrap();
-    let _delivery = refused
-        .send_result(FutureRecord::to(topic).key("k").payload("x"))
-        .map_err(|(e, _)| e)
-        .unwrap();
-    let msg = tokio::time::timeout(Duration::from_secs(20), watch.refused())
-        .await
-        .expect("the refused handshake reaches the error callback");
+    let msg = refusal(kafka(&front, ssl(&pki.ca))).await;
     assert!(
         msg.contains("Kafka TLS failed") && msg.contains(&front),
         "{msg}"
