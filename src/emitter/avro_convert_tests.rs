@@ -184,6 +184,7 @@ fn every_data_type_round_trips() {
             Box::new(Avro::Record(vec![
                 ("wkb".into(), Avro::Bytes(vec![1, 2])),
                 ("srid".into(), Avro::Union(1, Box::new(Avro::Int(4326)))),
+                ("extensions".into(), Avro::Union(0, Box::new(Avro::Null))),
             ]))
         )
     );

@@ -2,7 +2,7 @@
 
 use super::oid::{self, builtin_type_name};
 use super::{CustomType, PgType, TypeError};
-use crate::event::{DataType, TimePrecision};
+use crate::event::{DataType, ShapeKind, TimePrecision};
 
 /// `(array OID, element OID)` for every built-in array type whose elements are supported.
 pub(super) const BUILTIN_ARRAYS: &[(u32, u32)] = &[
@@ -37,6 +37,19 @@ pub(super) const BUILTIN_ARRAYS: &[(u32, u32)] = &[
     (1563, oid::VARBIT),
     (2951, oid::UUID),
     (3807, oid::JSONB),
+    (3643, oid::TSVECTOR),
+    (3905, oid::INT4RANGE),
+    (3907, oid::NUMRANGE),
+    (3909, oid::TSRANGE),
+    (3911, oid::TSTZRANGE),
+    (3913, oid::DATERANGE),
+    (3927, oid::INT8RANGE),
+    (6150, oid::INT4MULTIRANGE),
+    (6151, oid::NUMMULTIRANGE),
+    (6152, oid::TSMULTIRANGE),
+    (6153, oid::TSTZMULTIRANGE),
+    (6155, oid::DATEMULTIRANGE),
+    (6157, oid::INT8MULTIRANGE),
 ];
 
 /// How deep domains over domains and arrays of domains may nest before the lookup is taken to
@@ -114,16 +127,21 @@ fn map_type_at(
             data_type: DataType::Map,
             name: "hstore".to_owned(),
         }),
-        Some(CustomType::Other { name }) => match name.as_str() {
-            "citext" | "ltree" => Ok(PgType {
-                data_type: DataType::Text,
-                name,
-            }),
-            _ => Err(TypeError::Unsupported {
-                oid: type_oid,
-                name,
-            }),
-        },
+        Some(CustomType::Other { name }) => {
+            let data_type = match name.as_str() {
+                "citext" => DataType::Text,
+                "ltree" => DataType::Ltree,
+                "geometry" => DataType::Geometry,
+                "geography" => DataType::Geography,
+                _ => {
+                    return Err(TypeError::Unsupported {
+                        oid: type_oid,
+                        name,
+                    });
+                }
+            };
+            Ok(PgType { data_type, name })
+        }
     }
 }
 
@@ -157,6 +175,28 @@ fn builtin_data_type(type_oid: u32, typmod: i32) -> Option<DataType> {
         | oid::CIDR
         | oid::MACADDR
         | oid::MACADDR8 => DataType::Text,
+        // Debezium writes ranges as their text; it has no mapping for multiranges, which
+        // Siphon writes as text too rather than failing (see the module documentation).
+        oid::INT4RANGE
+        | oid::INT8RANGE
+        | oid::NUMRANGE
+        | oid::TSRANGE
+        | oid::TSTZRANGE
+        | oid::DATERANGE
+        | oid::INT4MULTIRANGE
+        | oid::INT8MULTIRANGE
+        | oid::NUMMULTIRANGE
+        | oid::TSMULTIRANGE
+        | oid::TSTZMULTIRANGE
+        | oid::DATEMULTIRANGE => DataType::Text,
+        oid::TSVECTOR => DataType::TsVector,
+        oid::POINT => DataType::Point,
+        oid::BOX => DataType::Shape(ShapeKind::Box),
+        oid::LSEG => DataType::Shape(ShapeKind::Lseg),
+        oid::PATH => DataType::Shape(ShapeKind::Path),
+        oid::POLYGON => DataType::Shape(ShapeKind::Polygon),
+        oid::CIRCLE => DataType::Circle,
+        oid::LINE => DataType::Line,
         oid::BYTEA => DataType::Bytes,
         oid::DATE => DataType::Date,
         oid::TIME => DataType::Time(time_precision(typmod)),

@@ -11,6 +11,7 @@ use super::*;
 use crate::event::{Decimal, Interval, TimePrecision};
 
 mod composite;
+mod geometric;
 mod mapping;
 mod props;
 mod scalar;
@@ -26,6 +27,13 @@ const MOOD_ARRAY: u32 = 16621;
 const POSINT: u32 = 16634;
 const MONEY2: u32 = 16637;
 const LOOP: u32 = 99_999;
+// Extension types (their OIDs are the server's choice) and a domain over `box`.
+const LTREE: u32 = 17_001;
+const LTREE_ARRAY: u32 = 17_002;
+const GEOMETRY: u32 = 17_003;
+const GEOMETRY_ARRAY: u32 = 17_004;
+const GEOGRAPHY: u32 = 17_005;
+const BOX_ALIAS: u32 = 17_006;
 const COMPOSITE: u32 = 88_888;
 
 fn catalog(type_oid: u32) -> Option<CustomType> {
@@ -65,6 +73,23 @@ fn catalog(type_oid: u32) -> Option<CustomType> {
         },
         COMPOSITE => CustomType::Other {
             name: "my_row".into(),
+        },
+        LTREE | GEOMETRY | GEOGRAPHY => CustomType::Other {
+            name: match type_oid {
+                LTREE => "ltree",
+                GEOMETRY => "geometry",
+                _ => "geography",
+            }
+            .into(),
+        },
+        LTREE_ARRAY | GEOMETRY_ARRAY => CustomType::Array {
+            name: "_x".into(),
+            element_oid: type_oid - 1,
+        },
+        BOX_ALIAS => CustomType::Domain {
+            name: "box_alias".into(),
+            base_oid: oid::BOX,
+            base_typmod: -1,
         },
         _ => return None,
     })
