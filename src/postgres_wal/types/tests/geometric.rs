@@ -232,6 +232,32 @@ fn postgis_values_are_the_ewkb_and_its_srid() {
 }
 
 #[test]
+fn geography_arrays_use_colons_too() {
+    // ARRAY['POINT(1 2)'::geography, 'POINT(3 4)'::geography] as PostGIS 3.3 prints it.
+    let (a, b) = (
+        "0101000020E6100000000000000000F03F0000000000000040",
+        "0101000020E610000000000000000008400000000000001040",
+    );
+    assert_eq!(
+        ty(GEOGRAPHY_ARRAY, -1).data_type,
+        DataType::Array(Box::new(DataType::Geography))
+    );
+    assert_eq!(
+        parse(GEOGRAPHY_ARRAY, -1, &format!("{{{a}:{b}}}")),
+        Value::Array(vec![
+            Value::Geometry {
+                wkb: hex(a),
+                srid: Some(4326)
+            },
+            Value::Geometry {
+                wkb: hex(b),
+                srid: Some(4326)
+            },
+        ])
+    );
+}
+
+#[test]
 fn malformed_geometric_texts_are_errors() {
     for (type_oid, bad) in [
         (600, "(1)"),

@@ -34,6 +34,7 @@ const GEOMETRY: u32 = 17_003;
 const GEOMETRY_ARRAY: u32 = 17_004;
 const GEOGRAPHY: u32 = 17_005;
 const BOX_ALIAS: u32 = 17_006;
+const GEOGRAPHY_ARRAY: u32 = 17_007;
 const COMPOSITE: u32 = 88_888;
 
 fn catalog(type_oid: u32) -> Option<CustomType> {
@@ -85,6 +86,10 @@ fn catalog(type_oid: u32) -> Option<CustomType> {
         LTREE_ARRAY | GEOMETRY_ARRAY => CustomType::Array {
             name: "_x".into(),
             element_oid: type_oid - 1,
+        },
+        GEOGRAPHY_ARRAY => CustomType::Array {
+            name: "_geography".into(),
+            element_oid: GEOGRAPHY,
         },
         BOX_ALIAS => CustomType::Domain {
             name: "box_alias".into(),
