@@ -121,6 +121,18 @@ fn map_type_at(
         }
         Some(CustomType::Array { element_oid, .. }) => {
             let element = map_type_at(element_oid, typmod, custom, depth + 1)?;
+            // An array of a domain over a built-in geometric type: unsupported like the
+            // built-in arrays of those types (their texts contain the `,` that separates
+            // elements, or use `;`).
+            if matches!(
+                element.data_type,
+                DataType::Point | DataType::Shape(_) | DataType::Circle | DataType::Line
+            ) {
+                return Err(TypeError::Unsupported {
+                    oid: type_oid,
+                    name: format!("{}[]", element.name),
+                });
+            }
             Ok(array_of(element))
         }
         Some(CustomType::Hstore) => Ok(PgType {

@@ -196,6 +196,13 @@ fn unsupported_and_unknown_types_are_named() {
         );
     }
     assert_eq!(
+        map_type(BOX_ALIAS_ARRAY, -1, &catalog).unwrap_err(),
+        TypeError::Unsupported {
+            oid: BOX_ALIAS_ARRAY,
+            name: "box_alias[]".into()
+        }
+    );
+    assert_eq!(
         map_type(COMPOSITE, -1, &catalog).unwrap_err().to_string(),
         "unsupported PostgreSQL type my_row (oid 88888)"
     );

@@ -35,6 +35,7 @@ const GEOMETRY_ARRAY: u32 = 17_004;
 const GEOGRAPHY: u32 = 17_005;
 const BOX_ALIAS: u32 = 17_006;
 const GEOGRAPHY_ARRAY: u32 = 17_007;
+const BOX_ALIAS_ARRAY: u32 = 17_008;
 const COMPOSITE: u32 = 88_888;
 
 fn catalog(type_oid: u32) -> Option<CustomType> {
@@ -86,6 +87,10 @@ fn catalog(type_oid: u32) -> Option<CustomType> {
         LTREE_ARRAY | GEOMETRY_ARRAY => CustomType::Array {
             name: "_x".into(),
             element_oid: type_oid - 1,
+        },
+        BOX_ALIAS_ARRAY => CustomType::Array {
+            name: "_box_alias".into(),
+            element_oid: BOX_ALIAS,
         },
         GEOGRAPHY_ARRAY => CustomType::Array {
             name: "_geography".into(),
