@@ -151,6 +151,10 @@ pub enum DataType {
     TsVector,
     /// The `ltree` extension's label path, as its text.
     Ltree,
+    /// pgvector's `vector` (Debezium's `DoubleVector`): [`Value::Array`] of `Float64`.
+    DoubleVector,
+    /// pgvector's `halfvec` (Debezium's `FloatVector`): [`Value::Array`] of `Float32`.
+    FloatVector,
     Array(Box<DataType>),
 }
 

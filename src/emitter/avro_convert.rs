@@ -140,6 +140,7 @@ impl Ctx<'_> {
                 srid: None,
             },
             DataType::TsVector | DataType::Ltree => Value::Text(String::new()),
+            DataType::DoubleVector | DataType::FloatVector => Value::Array(Vec::new()),
             DataType::Point => Value::point(0.0, 0.0),
             // Debezium's `PostgisGeometry.createEmpty()`: an empty geometry collection.
             DataType::Geography => Value::Geometry {
@@ -237,6 +238,14 @@ impl Ctx<'_> {
             }
             (DataType::Line, Value::Line { a, b, c }) => spatial::line_value(*a, *b, *c),
             (DataType::TsVector | DataType::Ltree, Value::Text(s)) => Avro::String(s.clone()),
+            (DataType::DoubleVector | DataType::FloatVector, Value::Array(items)) => {
+                let item = |x: &Value| match (dt, x) {
+                    (DataType::DoubleVector, Value::Float64(f)) => Ok(Avro::Double(*f)),
+                    (DataType::FloatVector, Value::Float32(f)) => Ok(Avro::Float(*f)),
+                    _ => Err(fail(v, "is not a vector of this type's numbers")),
+                };
+                Avro::Array(items.iter().map(item).collect::<Result<_, _>>()?)
+            }
             (DataType::Array(element), Value::Array(items)) => {
                 if matches!(**element, DataType::Array(_)) {
                     return Err(fail(v, "nested array types are not supported"));

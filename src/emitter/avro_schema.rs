@@ -463,6 +463,8 @@ impl Builder<'_> {
             }
             DataType::TsVector => semantic("string", "io.debezium.data.Tsvector", None),
             DataType::Ltree => semantic("string", "io.debezium.data.Ltree", None),
+            DataType::DoubleVector => vector("double", "io.debezium.data.DoubleVector"),
+            DataType::FloatVector => vector("float", "io.debezium.data.FloatVector"),
             DataType::Array(element) => {
                 let items = self.column_type(element, space)?;
                 json!({"type": "array", "items": ["null", items]})
@@ -566,6 +568,11 @@ pub(super) fn semantic(ty: &str, name: &str, parameter: Option<(&str, String)>) 
     }
     m.insert("connect.name".into(), json!(name));
     Json::Object(m)
+}
+
+/// Debezium's `DoubleVector` / `FloatVector`: an array of required numbers, named.
+fn vector(item: &str, name: &str) -> Json {
+    json!({"type": "array", "items": item, "connect.version": 1, "connect.name": name})
 }
 
 /// Kafka Connect's logical `Date` / `Time` / `Timestamp`.

@@ -267,6 +267,8 @@ fn every_column_of_the_golden_tables_encodes() {
             c: 3.0,
         },
         D::TsVector | D::Ltree => Value::Text("a".into()),
+        D::DoubleVector => Value::Array(vec![Value::Float64(1.5)]),
+        D::FloatVector => Value::Array(vec![Value::Float32(1.5)]),
         D::Array(_) => Value::Array(vec![Value::Null]),
     };
     for source in [SourceKind::Postgres, SourceKind::MySql] {

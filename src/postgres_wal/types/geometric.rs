@@ -198,3 +198,16 @@ pub(super) fn parse_postgis(text: &str) -> Result<Value, String> {
     let srid = (read(1) & EWKB_SRID_FLAG != 0).then(|| read(5) as i32);
     Ok(Value::Geometry { wkb, srid })
 }
+
+/// pgvector's `vector` / `halfvec` text `[1,2,3]`: the numbers, as Debezium's
+/// `Vectors.fromVectorString` splits them.
+pub(super) fn parse_vector<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String> {
+    strip(text, '[', ']')?
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .parse()
+                .map_err(|_| format!("\"{}\" is not a number", n.trim()))
+        })
+        .collect()
+}

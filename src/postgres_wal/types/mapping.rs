@@ -145,6 +145,9 @@ fn map_type_at(
                 "ltree" => DataType::Ltree,
                 "geometry" => DataType::Geometry,
                 "geography" => DataType::Geography,
+                // pgvector, by name only: Debian 12 has no pgvector package to test against.
+                "vector" => DataType::DoubleVector,
+                "halfvec" => DataType::FloatVector,
                 _ => {
                     return Err(TypeError::Unsupported {
                         oid: type_oid,

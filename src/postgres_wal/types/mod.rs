@@ -51,6 +51,8 @@
 //! * **Multiranges** (`int4multirange`, ...) are kept as text like ranges. Debezium has no
 //!   mapping for them (it drops such a column unless `include.unknown.datatypes`); text is
 //!   what its range mapping would give.
+//! * **pgvector**'s `vector` and `halfvec` (found by type name) are read from their text
+//!   `[1,2,3]`; `sparsevec` is not supported. No pgvector server could be tested here.
 //! * **Geometric types** follow Debezium 3.7's mapping (see `geometric.rs`); PostGIS
 //!   `geometry` / `geography` arrive as hex EWKB. Arrays of PostGIS types use `:` between
 //!   elements (their `typdelim`); arrays of the built-in geometric types are not supported
@@ -73,7 +75,7 @@ pub use mapping::{MAX_TYPE_DEPTH, map_type};
 pub use oid::builtin_type_name;
 
 use composite::{parse_array, parse_hstore};
-use geometric::{parse_circle, parse_line, parse_point, parse_postgis, parse_shape};
+use geometric::{parse_circle, parse_line, parse_point, parse_postgis, parse_shape, parse_vector};
 use scalar::{parse_bits, parse_bool, parse_bytea, parse_decimal};
 use temporal::{parse_date, parse_interval, parse_time_of_day, parse_timestamp, split_offset};
 
@@ -215,6 +217,18 @@ fn parse_value(data_type: &DataType, name: &str, text: &str) -> Result<Value, St
         DataType::Circle => parse_circle(text)?,
         DataType::Line => parse_line(text)?,
         DataType::Geometry | DataType::Geography => parse_postgis(text)?,
+        DataType::DoubleVector => Value::Array(
+            parse_vector(text)?
+                .into_iter()
+                .map(Value::Float64)
+                .collect(),
+        ),
+        DataType::FloatVector => Value::Array(
+            parse_vector(text)?
+                .into_iter()
+                .map(Value::Float32)
+                .collect(),
+        ),
         DataType::Year | DataType::EnumSet { .. } => {
             return Err(format!("{data_type:?} is not a PostgreSQL type"));
         }

@@ -17,6 +17,7 @@ mod props;
 mod scalar;
 mod temporal;
 mod values;
+mod vector;
 
 // OIDs the test server gave the user-defined types.
 const HSTORE: u32 = 16389;
@@ -36,6 +37,9 @@ const GEOGRAPHY: u32 = 17_005;
 const BOX_ALIAS: u32 = 17_006;
 const GEOGRAPHY_ARRAY: u32 = 17_007;
 const BOX_ALIAS_ARRAY: u32 = 17_008;
+const VECTOR: u32 = 17_009;
+const HALFVEC: u32 = 17_010;
+const SPARSEVEC: u32 = 17_011;
 const COMPOSITE: u32 = 88_888;
 
 fn catalog(type_oid: u32) -> Option<CustomType> {
@@ -76,11 +80,14 @@ fn catalog(type_oid: u32) -> Option<CustomType> {
         COMPOSITE => CustomType::Other {
             name: "my_row".into(),
         },
-        LTREE | GEOMETRY | GEOGRAPHY => CustomType::Other {
+        LTREE | GEOMETRY | GEOGRAPHY | VECTOR | HALFVEC | SPARSEVEC => CustomType::Other {
             name: match type_oid {
                 LTREE => "ltree",
                 GEOMETRY => "geometry",
-                _ => "geography",
+                GEOGRAPHY => "geography",
+                VECTOR => "vector",
+                HALFVEC => "halfvec",
+                _ => "sparsevec",
             }
             .into(),
         },
