@@ -60,8 +60,9 @@ pub const MAX_TYPE_DEPTH: usize = 16;
 const UNBOUNDED_BITS: u32 = i32::MAX as u32;
 
 /// Maps (type OID, typmod) to the model type. Built-in OIDs are fixed; user-defined types
-/// (enums, domains over known types, arrays of enums, hstore, citext) come through `custom`, a
-/// lookup the reader fills from `pg_type` / `pg_enum`.
+/// (enums, domains over known types, arrays of those, and the extension types hstore, citext,
+/// ltree, PostGIS geometry / geography, pgvector vector / halfvec, found by name) come through
+/// `custom`, a lookup the reader fills from `pg_type` / `pg_enum`.
 ///
 /// For an array column the typmod is the element's (as in `pg_attribute.atttypmod`). For a
 /// domain column whose typmod is -1, the domain's own `base_typmod` applies.
