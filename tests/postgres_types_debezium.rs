@@ -1,4 +1,5 @@
-//! Issue #18's PostgreSQL types end to end, snapshot and stream: ranges and a multirange,
+//! Issue #18's PostgreSQL types end to end, snapshot and stream (insert, and an update's old
+//! and new rows): ranges and a multirange,
 //! tsvector, ltree (and ltree[]), citext, macaddr8, the geometric types (and a domain over
 //! box), PostGIS geometry, geography and geometry[], and an int4range[]. `siphon run` writes
 //! them to the real broker and registry; the Python Avro consumer reads them back; values and
@@ -201,16 +202,29 @@ async fn debeziums_postgres_types_in_snapshot_and_stream() {
         .batch_execute(&format!("INSERT INTO t VALUES (2, {VALUES})"))
         .await
         .unwrap();
-    let records = python_consume(&topic, 2);
-    for (record, (op, id)) in records.iter().zip([("r", 1), ("c", 2)]) {
-        let value = &record["value"];
-        assert_eq!(value["op"], op);
-        let (after, want) = (&value["after"], expected(id));
+    // The old row of an update too (REPLICA IDENTITY FULL logs every column).
+    client
+        .batch_execute("ALTER TABLE t REPLICA IDENTITY FULL; UPDATE t SET ci = 'five' WHERE id = 2")
+        .await
+        .unwrap();
+    let records = python_consume(&topic, 3);
+    let mut updated = expected(2);
+    updated["ci"] = json!("five");
+    let rows = [
+        ("r", "after", expected(1)),
+        ("c", "after", expected(2)),
+        ("u", "before", expected(2)),
+        ("u", "after", updated),
+    ];
+    for (i, (op, part, want)) in rows.iter().enumerate() {
+        let value = &records[i.min(2)]["value"];
+        assert_eq!(value["op"], *op);
+        let got = &value[*part];
         for (name, want) in want.as_object().unwrap() {
-            assert_eq!(&after[name], want, "{name} of the {op} event");
+            assert_eq!(&got[name], want, "{name} of the {op} event's {part}");
         }
         assert_eq!(
-            after.as_object().unwrap().len(),
+            got.as_object().unwrap().len(),
             want.as_object().unwrap().len()
         );
     }
