@@ -3,7 +3,8 @@
 # already present (safe to re-run; a warm CI machine does nothing).
 #
 #   apt:   postgresql (15 on Debian 12), mariadb-server, nginx-light (TLS front of the
-#          registry in tests/registry_security.rs), cmake + libcurl4-openssl-dev
+#          registry in tests/registry_security.rs), postgresql-15-postgis-3 (PostGIS for
+#          the geometry/geography tests), cmake + libcurl4-openssl-dev
 #          (rdkafka's cmake-build), libssl-dev + libsasl2-dev (its TLS and SASL; zstd is
 #          vendored), build-essential, pkg-config, procps,
 #          util-linux (flock, setsid, runuser), curl, python3 + pip if missing
@@ -44,6 +45,8 @@ install_apt() {
     [[ $MODE == demo ]] || wanted+=(mariadb-server)
     # nginx: the TLS + basic-auth front of the registry in tests/registry_security.rs.
     [[ $MODE == demo ]] || wanted+=(nginx-light)
+    # PostGIS: the geometry/geography columns of tests/postgres_extension_types.rs.
+    [[ $MODE == demo ]] || wanted+=(postgresql-15-postgis-3)
     if ! have dpkg-query; then
         log "no dpkg: not a Debian/Ubuntu system, skipping apt packages"
         return 0

@@ -133,9 +133,50 @@ pub enum DataType {
     },
     /// PostgreSQL `hstore`.
     Map,
-    /// Geometry as WKB plus optional SRID.
+    /// Geometry as WKB plus optional SRID (MySQL geometry, PostGIS `geometry`); values are
+    /// [`Value::Geometry`] or, for PostgreSQL's built-in shapes, [`Value::Shape`].
     Geometry,
+    /// A PostgreSQL built-in shape (`box`, `lseg`, `path`, `polygon`), which Debezium writes as
+    /// a `Geometry` whose extensions name the type.
+    Shape(ShapeKind),
+    /// A 2D point (Debezium's `Point`: x, y, WKB, SRID); values are [`Value::Point`].
+    Point,
+    /// PostGIS `geography`: WKB plus SRID, as [`Value::Geometry`].
+    Geography,
+    /// PostgreSQL `circle`: [`Value::Circle`].
+    Circle,
+    /// PostgreSQL `line` (`Ax + By + C = 0`): [`Value::Line`].
+    Line,
+    /// PostgreSQL `tsvector`, as its text.
+    TsVector,
+    /// The `ltree` extension's label path, as its text.
+    Ltree,
+    /// pgvector's `vector` (Debezium's `DoubleVector`): [`Value::Array`] of `Float64`.
+    DoubleVector,
+    /// pgvector's `halfvec` (Debezium's `FloatVector`): [`Value::Array`] of `Float32`.
+    FloatVector,
     Array(Box<DataType>),
+}
+
+/// Which PostgreSQL shape a [`DataType::Shape`] column holds (its text format differs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ShapeKind {
+    Box,
+    Lseg,
+    Path,
+    Polygon,
+}
+
+impl ShapeKind {
+    /// The PostgreSQL type name, which Debezium puts in the extensions' `type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShapeKind::Box => "box",
+            ShapeKind::Lseg => "lseg",
+            ShapeKind::Path => "path",
+            ShapeKind::Polygon => "polygon",
+        }
+    }
 }
 
 /// One column of a table schema.
@@ -382,6 +423,30 @@ pub enum Value {
         wkb: Vec<u8>,
         srid: Option<i32>,
     },
+    /// A shape as OGC WKB (little endian) without SRID, plus what WKB cannot say (Debezium's
+    /// `extensions`: the source `type`, and for a path whether it is `closed`), in order.
+    Shape {
+        wkb: Vec<u8>,
+        extensions: Vec<(String, String)>,
+    },
+    /// A 2D point with its WKB (as the source gave it, or built from x and y) and SRID.
+    Point {
+        x: f64,
+        y: f64,
+        wkb: Vec<u8>,
+        srid: Option<i32>,
+    },
+    Circle {
+        x: f64,
+        y: f64,
+        radius: f64,
+    },
+    /// The line `a·x + b·y + c = 0`.
+    Line {
+        a: f64,
+        b: f64,
+        c: f64,
+    },
     Array(Vec<Value>),
 }
 
@@ -389,6 +454,27 @@ impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
+
+    /// A point without SRID whose WKB is built from x and y, as Debezium's
+    /// `Point.createValue(schema, x, y)` does.
+    pub fn point(x: f64, y: f64) -> Value {
+        Value::Point {
+            x,
+            y,
+            wkb: point_wkb(x, y),
+            srid: None,
+        }
+    }
+}
+
+/// The 21-byte OGC WKB of a 2D point: little endian, type 1, x, y.
+pub fn point_wkb(x: f64, y: f64) -> Vec<u8> {
+    let mut wkb = Vec::with_capacity(21);
+    wkb.push(1);
+    wkb.extend_from_slice(&1u32.to_le_bytes());
+    wkb.extend_from_slice(&x.to_le_bytes());
+    wkb.extend_from_slice(&y.to_le_bytes());
+    wkb
 }
 
 /// Column values in the order of the schema's columns.
@@ -654,113 +740,5 @@ pub struct ChangeBatch {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn schema() -> TableSchema {
-        let col = |name: &str, data_type| Column {
-            name: name.into(),
-            data_type,
-            nullable: false,
-            source_type: "x".into(),
-            default: None,
-        };
-        TableSchema {
-            id: TableId::new("public", "orders"),
-            version: 1,
-            columns: vec![
-                col("tenant", DataType::Int32),
-                col("note", DataType::Text),
-                col("id", DataType::Int64),
-            ],
-            primary_key: vec![0, 2],
-        }
-    }
-
-    #[test]
-    fn key_follows_primary_key_order() {
-        let row = Row(vec![
-            Value::Int32(7),
-            Value::Text("hi".into()),
-            Value::Int64(42),
-        ]);
-        assert_eq!(
-            row.key(&schema()),
-            Some(Row(vec![Value::Int32(7), Value::Int64(42)]))
-        );
-    }
-
-    #[test]
-    fn table_without_key_has_no_key() {
-        let mut s = schema();
-        s.primary_key.clear();
-        assert_eq!(Row(vec![Value::Null; 3]).key(&s), None);
-    }
-
-    #[test]
-    fn schema_check_rejects_bad_keys() {
-        let mut s = schema();
-        assert!(s.check().is_ok());
-        s.primary_key = vec![0, 0];
-        assert!(s.check().unwrap_err().contains("repeated"));
-        s.primary_key = vec![3];
-        assert!(s.check().unwrap_err().contains("out of range"));
-    }
-
-    #[test]
-    fn next_version_bumps_version_and_keeps_id() {
-        let s = schema();
-        let n = s.next_version(s.columns[..2].to_vec(), vec![0]);
-        assert_eq!((n.id.clone(), n.version, n.columns.len()), (s.id, 2, 2));
-    }
-
-    #[test]
-    fn decimal_parse_keeps_scale_and_sign() {
-        let d = Decimal::parse("-12.340").unwrap();
-        assert_eq!(
-            d,
-            Decimal::Finite {
-                unscaled: BigInt::from(-12340),
-                scale: 3
-            }
-        );
-        assert_eq!(d.to_string(), "-12.340");
-        assert_eq!(Decimal::parse(".5").unwrap().to_string(), "0.5");
-        assert_eq!(Decimal::parse("-0.001").unwrap().to_string(), "-0.001");
-        assert_eq!(Decimal::parse("NaN"), Some(Decimal::NaN));
-        assert_eq!(Decimal::parse("-Infinity"), Some(Decimal::NegativeInfinity));
-        for bad in ["", "-", ".", "1.2.3", "1e5", "abc", "--1"] {
-            assert_eq!(Decimal::parse(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn decimal_parse_keeps_huge_values_exact() {
-        let text = "123456789012345678901234567890123456.123456789012345678901234567890";
-        assert_eq!(Decimal::parse(text).unwrap().to_string(), text);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn decimal_display_parse_round_trip(unscaled in proptest::num::i128::ANY, scale in 0u32..40) {
-            let d = Decimal::Finite { unscaled: BigInt::from(unscaled), scale };
-            proptest::prop_assert_eq!(Decimal::parse(&d.to_string()), Some(d));
-        }
-    }
-
-    #[test]
-    fn op_codes_are_debeziums() {
-        let codes: Vec<_> = [
-            Op::Create,
-            Op::Update,
-            Op::Delete,
-            Op::Read,
-            Op::Truncate,
-            Op::Message,
-        ]
-        .iter()
-        .map(|o| o.code())
-        .collect();
-        assert_eq!(codes, ["c", "u", "d", "r", "t", "m"]);
-    }
-}
+#[path = "event_tests.rs"]
+mod tests;

@@ -13,8 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    // The built-in OIDs below 4000 cover every scalar and array type the mapping knows.
-    let oid = u32::from(u16::from_be_bytes([*hi, *lo])) % 4000;
+    // The built-in OIDs below 7000 cover every scalar, range, multirange and array type the
+    // mapping knows.
+    let oid = u32::from(u16::from_be_bytes([*hi, *lo])) % 7000;
     for typmod in [-1, 4, 8 + 4, (10 << 16) + 2 + 4] {
         if let Ok(ty) = map_type(oid, typmod, &|_| None) {
             let _ = parse_text(&ty, text);

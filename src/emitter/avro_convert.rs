@@ -10,6 +10,7 @@ use super::avro_schema::{
     AvroOptions, DecimalMode, DecimalRepr, SourceKind, TimeMode, TimeRepr, UNAVAILABLE_PLACEHOLDER,
     decimal_repr, is_optional, time_repr, timestamp_repr, zoned_timestamp_width,
 };
+use super::avro_spatial as spatial;
 use crate::event::{Column, DataType, Decimal, Interval, TableSchema, Value};
 
 /// Java's `UUID.nameUUIDFromBytes("__debezium_unavailable_value")`, Debezium's placeholder in
@@ -23,6 +24,8 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// Debezium's `MicroDuration.DAYS_PER_MONTH_AVG` (365.25 / 12).
 const DAYS_PER_MONTH_AVG: f64 = 365.25 / 12.0;
 const MESSAGE_VALUE_CHARS: usize = 64;
+/// `GEOMETRYCOLLECTION EMPTY` as (E)WKB.
+const EMPTY_GEOMETRY_COLLECTION: [u8; 9] = [1, 7, 0, 0, 0, 0, 0, 0, 0];
 
 /// Why one value failed, before the column is known.
 pub(super) struct Fail {
@@ -136,6 +139,18 @@ impl Ctx<'_> {
                 wkb: Vec::new(),
                 srid: None,
             },
+            DataType::TsVector | DataType::Ltree => Value::Text(String::new()),
+            DataType::DoubleVector | DataType::FloatVector => Value::Array(Vec::new()),
+            DataType::Point => Value::point(0.0, 0.0),
+            // Debezium's `PostgisGeometry.createEmpty()`: an empty geometry collection.
+            DataType::Geography => Value::Geometry {
+                wkb: EMPTY_GEOMETRY_COLLECTION.to_vec(),
+                srid: None,
+            },
+            // Optional fields (see `is_optional`): a NULL never needs a fallback.
+            DataType::Shape(_) | DataType::Circle | DataType::Line => {
+                return Err(fail(&Value::Null, "has no fallback"));
+            }
             DataType::Array(_) => Value::Array(Vec::new()),
         };
         self.convert(&zero, dt, column)
@@ -206,10 +221,31 @@ impl Ctx<'_> {
                     .collect::<HashMap<_, _>>(),
             ),
             (DataType::Map, Value::Map(pairs)) => Avro::String(hstore_json(pairs)),
-            (DataType::Geometry, Value::Geometry { wkb, srid }) => Avro::Record(vec![
-                ("wkb".into(), Avro::Bytes(wkb.clone())),
-                ("srid".into(), opt(*srid, Avro::Int)),
-            ]),
+            (DataType::Geometry, Value::Geometry { wkb, srid }) => {
+                spatial::geometry_value(wkb, *srid, &[])
+            }
+            (DataType::Geometry | DataType::Shape(_), Value::Shape { wkb, extensions }) => {
+                spatial::geometry_value(wkb, None, extensions)
+            }
+            (DataType::Geography, Value::Geometry { wkb, srid }) => {
+                spatial::geography_value(wkb, *srid)
+            }
+            (DataType::Point, Value::Point { x, y, wkb, srid }) => {
+                spatial::point_value(*x, *y, wkb, *srid)
+            }
+            (DataType::Circle, Value::Circle { x, y, radius }) => {
+                spatial::circle_value(*x, *y, *radius)
+            }
+            (DataType::Line, Value::Line { a, b, c }) => spatial::line_value(*a, *b, *c),
+            (DataType::TsVector | DataType::Ltree, Value::Text(s)) => Avro::String(s.clone()),
+            (DataType::DoubleVector | DataType::FloatVector, Value::Array(items)) => {
+                let item = |x: &Value| match (dt, x) {
+                    (DataType::DoubleVector, Value::Float64(f)) => Ok(Avro::Double(*f)),
+                    (DataType::FloatVector, Value::Float32(f)) => Ok(Avro::Float(*f)),
+                    _ => Err(fail(v, "is not a vector of this type's numbers")),
+                };
+                Avro::Array(items.iter().map(item).collect::<Result<_, _>>()?)
+            }
             (DataType::Array(element), Value::Array(items)) => {
                 if matches!(**element, DataType::Array(_)) {
                     return Err(fail(v, "nested array types are not supported"));
@@ -277,7 +313,9 @@ fn is_string(dt: &DataType, opts: &AvroOptions) -> bool {
         | DataType::EnumSet { .. }
         | DataType::Uuid
         | DataType::TimeTz
-        | DataType::TimestampTz => true,
+        | DataType::TimestampTz
+        | DataType::TsVector
+        | DataType::Ltree => true,
         DataType::Interval => opts.interval_as_string,
         DataType::Map => !opts.hstore_as_map,
         DataType::Decimal { precision, scale } => {

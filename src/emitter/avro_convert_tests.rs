@@ -184,6 +184,7 @@ fn every_data_type_round_trips() {
             Box::new(Avro::Record(vec![
                 ("wkb".into(), Avro::Bytes(vec![1, 2])),
                 ("srid".into(), Avro::Union(1, Box::new(Avro::Int(4326)))),
+                ("extensions".into(), Avro::Union(0, Box::new(Avro::Null))),
             ]))
         )
     );
@@ -612,5 +613,58 @@ fn unavailable_values_use_debeziums_placeholder() {
     assert!(
         err.starts_with("public.t.c (x): value <unavailable> (unchanged TOAST)"),
         "{err}"
+    );
+}
+
+/// pgvector's `vector` and `halfvec` as Debezium's `DoubleVector` / `FloatVector` (an array of
+/// required numbers, named), with `VectorDatabaseIT`'s values.
+#[test]
+fn vectors_are_debeziums_double_and_float_vectors() {
+    use crate::emitter::avro_schema::tests::column;
+    let table = TableSchema {
+        id: crate::event::TableId::new("public", "v"),
+        version: 1,
+        columns: vec![
+            column("f_vector", D::DoubleVector, true),
+            column("f_halfvec", D::FloatVector, false),
+        ],
+        primary_key: vec![],
+    };
+    let s = table_schemas("p.public.v", &table, &pg()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&s.value_json).unwrap();
+    let fields = &v["fields"][0]["type"][1]["fields"];
+    assert_eq!(
+        fields[0]["type"],
+        serde_json::json!(["null", {"type": "array", "items": "double", "connect.version": 1,
+            "connect.name": "io.debezium.data.DoubleVector"}])
+    );
+    assert_eq!(
+        fields[1]["type"],
+        serde_json::json!({"type": "array", "items": "float", "connect.version": 1,
+            "connect.name": "io.debezium.data.FloatVector"})
+    );
+    assert_eq!(
+        encode(
+            D::DoubleVector,
+            Value::Array(vec![
+                Value::Float64(1.0),
+                Value::Float64(2.0),
+                Value::Float64(3.0)
+            ]),
+            pg()
+        ),
+        Avro::Array(vec![
+            Avro::Double(1.0),
+            Avro::Double(2.0),
+            Avro::Double(3.0)
+        ])
+    );
+    assert_eq!(
+        encode(
+            D::FloatVector,
+            Value::Array(vec![Value::Float32(101.0), Value::Float32(102.0)]),
+            pg()
+        ),
+        Avro::Array(vec![Avro::Float(101.0), Avro::Float(102.0)])
     );
 }

@@ -29,6 +29,10 @@ use std::collections::HashSet;
 use apache_avro::Schema;
 use serde_json::{Map, Value as Json, json};
 
+use super::avro_spatial::{
+    CIRCLE, GEOGRAPHY, GEOMETRY, LINE, POINT, SPATIAL_NAMESPACE, circle, geography, geometry, line,
+    point,
+};
 use crate::event::{Column, DataType, TableId, TableSchema, TimePrecision};
 
 /// Which Debezium connector's `source` block and conventions to follow.
@@ -319,8 +323,6 @@ pub(crate) fn decimal_repr(
     }
 }
 
-/// Whether a column's field is an optional union. Debezium's `Geometry` schema builder is
-/// optional itself, so a geometry field is optional even for a NOT NULL column.
 /// A column's default as its field's Avro default, where the column's type takes it as is.
 fn default_json(column: &Column) -> Option<Json> {
     use crate::event::ColumnDefault as D;
@@ -334,8 +336,15 @@ fn default_json(column: &Column) -> Option<Json> {
     }
 }
 
+/// Whether a column's field is an optional union. Debezium's `Geometry`, `Circle` and `Line`
+/// schema builders are optional themselves, so those fields are optional even for a NOT NULL
+/// column.
 pub(crate) fn is_optional(column: &Column) -> bool {
-    column.nullable || column.data_type == DataType::Geometry
+    column.nullable
+        || matches!(
+            column.data_type,
+            DataType::Geometry | DataType::Shape(_) | DataType::Circle | DataType::Line
+        )
 }
 
 /// The fractional-second width Debezium pads a `ZonedTimestamp` to: the column's precision.
@@ -440,7 +449,22 @@ impl Builder<'_> {
                 json!({"type": "map", "values": ["null", "string"]})
             }
             DataType::Map => semantic("string", "io.debezium.data.Json", None),
-            DataType::Geometry => self.named(GEOMETRY, space, geometry),
+            DataType::Geometry | DataType::Shape(_) => self.named(GEOMETRY, space, geometry),
+            DataType::Point => self.named(POINT, space, point),
+            DataType::Geography => self.named(GEOGRAPHY, space, geography),
+            DataType::Line => self.named(LINE, space, line),
+            DataType::Circle if self.defined.contains(CIRCLE) => {
+                self.named(CIRCLE, space, |_| Json::Null)
+            }
+            DataType::Circle => {
+                // The center's Point is defined inside the Circle (unless seen before).
+                let center = self.named(POINT, SPATIAL_NAMESPACE, point);
+                self.named(CIRCLE, space, |s| circle(s, center))
+            }
+            DataType::TsVector => semantic("string", "io.debezium.data.Tsvector", None),
+            DataType::Ltree => semantic("string", "io.debezium.data.Ltree", None),
+            DataType::DoubleVector => vector("double", "io.debezium.data.DoubleVector"),
+            DataType::FloatVector => vector("float", "io.debezium.data.FloatVector"),
             DataType::Array(element) => {
                 let items = self.column_type(element, space)?;
                 json!({"type": "array", "items": ["null", items]})
@@ -508,7 +532,6 @@ impl Builder<'_> {
 }
 
 const VARIABLE_SCALE_DECIMAL: &str = "io.debezium.data.VariableScaleDecimal";
-const GEOMETRY: &str = "io.debezium.data.geometry.Geometry";
 const CONNECT_DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
 /// `AvroData`'s precision for a Connect `Decimal` without `connect.decimal.precision`.
 const DEFAULT_DECIMAL_PRECISION: u32 = 64;
@@ -545,6 +568,11 @@ pub(super) fn semantic(ty: &str, name: &str, parameter: Option<(&str, String)>) 
     }
     m.insert("connect.name".into(), json!(name));
     Json::Object(m)
+}
+
+/// Debezium's `DoubleVector` / `FloatVector`: an array of required numbers, named.
+fn vector(item: &str, name: &str) -> Json {
+    json!({"type": "array", "items": item, "connect.version": 1, "connect.name": name})
 }
 
 /// Kafka Connect's logical `Date` / `Time` / `Timestamp`.
@@ -592,22 +620,6 @@ fn variable_scale_decimal(space: &str) -> Json {
             ("connect.doc", json!("Variable scaled decimal")),
             ("connect.version", json!(1)),
             ("connect.name", json!(VARIABLE_SCALE_DECIMAL)),
-        ],
-    )
-}
-
-fn geometry(space: &str) -> Json {
-    record(
-        GEOMETRY,
-        space,
-        vec![
-            json!({"name": "wkb", "type": "bytes"}),
-            json!({"name": "srid", "type": ["null", "int"], "default": null}),
-        ],
-        vec![
-            ("connect.doc", json!("Geometry")),
-            ("connect.version", json!(1)),
-            ("connect.name", json!(GEOMETRY)),
         ],
     )
 }

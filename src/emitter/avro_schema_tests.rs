@@ -82,7 +82,17 @@ pub(crate) fn everything_table() -> TableSchema {
         ("bits", D::Bits { length: 10 }),
         ("hstore", D::Map),
         ("geom", D::Geometry),
+        ("circle", D::Circle),
+        ("point", D::Point),
+        ("shape", D::Shape(crate::event::ShapeKind::Path)),
+        ("line", D::Line),
+        ("geog", D::Geography),
+        ("tsvector", D::TsVector),
+        ("ltree", D::Ltree),
+        ("vector", D::DoubleVector),
+        ("halfvec", D::FloatVector),
         ("ints", D::Array(Box::new(D::Int32))),
+        ("geoms", D::Array(Box::new(D::Geography))),
         (
             "numerics",
             D::Array(Box::new(D::Decimal {

@@ -153,7 +153,7 @@ pub(crate) fn unwrap_union(v: &Avro) -> &Avro {
     }
 }
 
-fn table_of(dt: DataType, nullable: bool, source_type: &str) -> TableSchema {
+pub(crate) fn table_of(dt: DataType, nullable: bool, source_type: &str) -> TableSchema {
     let mut c = column("c", dt, nullable);
     c.source_type = source_type.into();
     TableSchema {
@@ -247,10 +247,28 @@ fn every_column_of_the_golden_tables_encodes() {
         D::EnumSet { .. } => Value::EnumSet(vec!["b".into()]),
         D::Bits { length } => bits(&[0xff, 0xc0], *length),
         D::Map => Value::Map(vec![("k".into(), None)]),
-        D::Geometry => Value::Geometry {
+        D::Geometry | D::Geography => Value::Geometry {
             wkb: vec![0],
             srid: None,
         },
+        D::Shape(_) => Value::Shape {
+            wkb: vec![0],
+            extensions: vec![("type".into(), "box".into())],
+        },
+        D::Point => Value::point(1.0, 2.0),
+        D::Circle => Value::Circle {
+            x: 1.0,
+            y: 2.0,
+            radius: 3.0,
+        },
+        D::Line => Value::Line {
+            a: 1.0,
+            b: 2.0,
+            c: 3.0,
+        },
+        D::TsVector | D::Ltree => Value::Text("a".into()),
+        D::DoubleVector => Value::Array(vec![Value::Float64(1.5)]),
+        D::FloatVector => Value::Array(vec![Value::Float32(1.5)]),
         D::Array(_) => Value::Array(vec![Value::Null]),
     };
     for source in [SourceKind::Postgres, SourceKind::MySql] {

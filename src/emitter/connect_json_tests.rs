@@ -150,3 +150,53 @@ fn records_with_and_without_schema() {
         br#"{"schema":{"type":"int32"},"payload":{"id":1}}"#
     );
 }
+
+#[test]
+fn spatial_structs_as_json_converter_writes_debeziums_schemas() {
+    let table = TableSchema {
+        id: TableId::new("public", "t"),
+        version: 1,
+        columns: vec![
+            column("c", D::Circle, false),
+            column("p", D::Point, false),
+            column("b", D::Shape(crate::event::ShapeKind::Box), false),
+        ],
+        primary_key: vec![],
+    };
+    let opts = AvroOptions::debezium_defaults(SourceKind::Postgres);
+    let s = table_schemas("x.public.t", &table, &opts).unwrap();
+    let value = connect_schema(&s.value_json).unwrap();
+    let row = &value["fields"][0]["fields"];
+    let point = json!({"type":"struct","fields":[
+            {"type":"double","optional":false,"field":"x"},
+            {"type":"double","optional":false,"field":"y"},
+            {"type":"bytes","optional":true,"field":"wkb"},
+            {"type":"int32","optional":true,"field":"srid"}],
+        "optional":false,"name":"io.debezium.data.geometry.Point","version":1,
+        "doc":"Geometry (POINT)"});
+    let mut center = point.clone();
+    center["field"] = json!("center");
+    assert_eq!(
+        row[0].to_string(),
+        json!({"type":"struct","fields":[center,
+                {"type":"double","optional":false,"field":"radius"}],
+            "optional":true,"name":"io.debezium.data.geometry.Circle","version":1,
+            "doc":"Geometry (CIRCLE)","field":"c"})
+        .to_string()
+    );
+    let mut p = point;
+    p["field"] = json!("p");
+    assert_eq!(row[1].to_string(), p.to_string());
+    assert_eq!(
+        row[2].to_string(),
+        json!({"type":"struct","fields":[
+                {"type":"bytes","optional":false,"field":"wkb"},
+                {"type":"int32","optional":true,"field":"srid"},
+                {"type":"map","keys":{"type":"string","optional":false},
+                 "values":{"type":"string","optional":false},"optional":true,
+                 "field":"extensions"}],
+            "optional":true,"name":"io.debezium.data.geometry.Geometry","version":2,
+            "doc":"Geometry","field":"b"})
+        .to_string()
+    );
+}

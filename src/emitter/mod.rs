@@ -4,6 +4,7 @@
 
 mod avro_convert;
 pub mod avro_schema;
+mod avro_spatial;
 pub mod avro_value;
 mod avro_write;
 pub mod client;

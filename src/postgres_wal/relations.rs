@@ -194,7 +194,7 @@ mod tests {
             name: "t".into(),
             columns: vec![
                 col("id", oid::INT4, true, "integer"),
-                col("geo", 600, false, "point"),
+                col("geo", 3220, false, "pg_lsn"),
                 col("note", oid::TEXT, false, "text"),
             ],
             primary_key: vec!["id".into()],
@@ -218,7 +218,7 @@ mod tests {
         let err = build_table(&wire(&cat), &cat, &filters(&[]), &|_| None, None).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("public.t.geo: "), "{text}");
-        assert!(text.contains("point"), "{text}");
+        assert!(text.contains("pg_lsn"), "{text}");
     }
 
     #[test]

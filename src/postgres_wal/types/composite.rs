@@ -63,6 +63,11 @@ pub(super) fn parse_array(
         element,
         element_name,
         count: 0,
+        // PostGIS types print their arrays with their `typdelim`, `:`.
+        delimiter: match element {
+            DataType::Geometry | DataType::Geography => b':',
+            _ => b',',
+        },
     };
     scanner.skip_whitespace();
     let values = parser.array(&mut scanner, 1)?;
@@ -81,6 +86,8 @@ struct ArrayParser<'a> {
     element_name: &'a str,
     /// Elements read so far, to name the bad one in errors.
     count: usize,
+    /// The element type's `typdelim`.
+    delimiter: u8,
 }
 
 impl ArrayParser<'_> {
@@ -101,7 +108,7 @@ impl ArrayParser<'_> {
             let value = match scanner.peek() {
                 Some(b'{') => Value::Array(self.array(scanner, depth + 1)?),
                 Some(_) => {
-                    let (text, quoted) = scanner.array_element()?;
+                    let (text, quoted) = scanner.array_element(self.delimiter)?;
                     self.count += 1;
                     if !quoted && text.eq_ignore_ascii_case("NULL") {
                         Value::Null
@@ -121,9 +128,15 @@ impl ArrayParser<'_> {
             values.push(value);
             scanner.skip_whitespace();
             match scanner.next() {
-                Some(b',') => {}
+                Some(b) if b == self.delimiter => {}
                 Some(b'}') => return Ok(values),
-                Some(_) => return Err(format!("expected , or }} at byte {}", scanner.pos - 1)),
+                Some(_) => {
+                    return Err(format!(
+                        "expected {} or }} at byte {}",
+                        char::from(self.delimiter),
+                        scanner.pos - 1
+                    ));
+                }
                 None => return Err("unterminated array".to_owned()),
             }
         }
@@ -221,11 +234,11 @@ impl<'a> Scanner<'a> {
     }
 
     /// One array element (quoted or not) and whether it was quoted.
-    fn array_element(&mut self) -> Result<(String, bool), String> {
+    fn array_element(&mut self, delimiter: u8) -> Result<(String, bool), String> {
         let (bytes, quoted) = if self.eat(b'"') {
             (self.quoted()?, true)
         } else {
-            let bytes = self.unquoted(b",{}")?;
+            let bytes = self.unquoted(&[delimiter, b'{', b'}'])?;
             if self.peek() == Some(b'{') {
                 return Err(format!("unexpected {{ at byte {}", self.pos));
             }

@@ -2,7 +2,7 @@
 
 use super::oid::{self, builtin_type_name};
 use super::{CustomType, PgType, TypeError};
-use crate::event::{DataType, TimePrecision};
+use crate::event::{DataType, ShapeKind, TimePrecision};
 
 /// `(array OID, element OID)` for every built-in array type whose elements are supported.
 pub(super) const BUILTIN_ARRAYS: &[(u32, u32)] = &[
@@ -37,6 +37,19 @@ pub(super) const BUILTIN_ARRAYS: &[(u32, u32)] = &[
     (1563, oid::VARBIT),
     (2951, oid::UUID),
     (3807, oid::JSONB),
+    (3643, oid::TSVECTOR),
+    (3905, oid::INT4RANGE),
+    (3907, oid::NUMRANGE),
+    (3909, oid::TSRANGE),
+    (3911, oid::TSTZRANGE),
+    (3913, oid::DATERANGE),
+    (3927, oid::INT8RANGE),
+    (6150, oid::INT4MULTIRANGE),
+    (6151, oid::NUMMULTIRANGE),
+    (6152, oid::TSMULTIRANGE),
+    (6153, oid::TSTZMULTIRANGE),
+    (6155, oid::DATEMULTIRANGE),
+    (6157, oid::INT8MULTIRANGE),
 ];
 
 /// How deep domains over domains and arrays of domains may nest before the lookup is taken to
@@ -47,8 +60,9 @@ pub const MAX_TYPE_DEPTH: usize = 16;
 const UNBOUNDED_BITS: u32 = i32::MAX as u32;
 
 /// Maps (type OID, typmod) to the model type. Built-in OIDs are fixed; user-defined types
-/// (enums, domains over known types, arrays of enums, hstore, citext) come through `custom`, a
-/// lookup the reader fills from `pg_type` / `pg_enum`.
+/// (enums, domains over known types, arrays of those, and the extension types hstore, citext,
+/// ltree, PostGIS geometry / geography, pgvector vector / halfvec, found by name) come through
+/// `custom`, a lookup the reader fills from `pg_type` / `pg_enum`.
 ///
 /// For an array column the typmod is the element's (as in `pg_attribute.atttypmod`). For a
 /// domain column whose typmod is -1, the domain's own `base_typmod` applies.
@@ -108,22 +122,42 @@ fn map_type_at(
         }
         Some(CustomType::Array { element_oid, .. }) => {
             let element = map_type_at(element_oid, typmod, custom, depth + 1)?;
+            // An array of a domain over a built-in geometric type: unsupported like the
+            // built-in arrays of those types (their texts contain the `,` that separates
+            // elements, or use `;`).
+            if matches!(
+                element.data_type,
+                DataType::Point | DataType::Shape(_) | DataType::Circle | DataType::Line
+            ) {
+                return Err(TypeError::Unsupported {
+                    oid: type_oid,
+                    name: format!("{}[]", element.name),
+                });
+            }
             Ok(array_of(element))
         }
         Some(CustomType::Hstore) => Ok(PgType {
             data_type: DataType::Map,
             name: "hstore".to_owned(),
         }),
-        Some(CustomType::Other { name }) => match name.as_str() {
-            "citext" | "ltree" => Ok(PgType {
-                data_type: DataType::Text,
-                name,
-            }),
-            _ => Err(TypeError::Unsupported {
-                oid: type_oid,
-                name,
-            }),
-        },
+        Some(CustomType::Other { name }) => {
+            let data_type = match name.as_str() {
+                "citext" => DataType::Text,
+                "ltree" => DataType::Ltree,
+                "geometry" => DataType::Geometry,
+                "geography" => DataType::Geography,
+                // pgvector, by name only: Debian 12 has no pgvector package to test against.
+                "vector" => DataType::DoubleVector,
+                "halfvec" => DataType::FloatVector,
+                _ => {
+                    return Err(TypeError::Unsupported {
+                        oid: type_oid,
+                        name,
+                    });
+                }
+            };
+            Ok(PgType { data_type, name })
+        }
     }
 }
 
@@ -157,6 +191,28 @@ fn builtin_data_type(type_oid: u32, typmod: i32) -> Option<DataType> {
         | oid::CIDR
         | oid::MACADDR
         | oid::MACADDR8 => DataType::Text,
+        // Debezium writes ranges as their text; it has no mapping for multiranges, which
+        // Siphon writes as text too rather than failing (see the module documentation).
+        oid::INT4RANGE
+        | oid::INT8RANGE
+        | oid::NUMRANGE
+        | oid::TSRANGE
+        | oid::TSTZRANGE
+        | oid::DATERANGE
+        | oid::INT4MULTIRANGE
+        | oid::INT8MULTIRANGE
+        | oid::NUMMULTIRANGE
+        | oid::TSMULTIRANGE
+        | oid::TSTZMULTIRANGE
+        | oid::DATEMULTIRANGE => DataType::Text,
+        oid::TSVECTOR => DataType::TsVector,
+        oid::POINT => DataType::Point,
+        oid::BOX => DataType::Shape(ShapeKind::Box),
+        oid::LSEG => DataType::Shape(ShapeKind::Lseg),
+        oid::PATH => DataType::Shape(ShapeKind::Path),
+        oid::POLYGON => DataType::Shape(ShapeKind::Polygon),
+        oid::CIRCLE => DataType::Circle,
+        oid::LINE => DataType::Line,
         oid::BYTEA => DataType::Bytes,
         oid::DATE => DataType::Date,
         oid::TIME => DataType::Time(time_precision(typmod)),

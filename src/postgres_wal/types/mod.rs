@@ -46,13 +46,24 @@
 //! * **Arrays** of any dimension map to `Array(element type)`; a multi-dimensional value is a
 //!   nested `Value::Array`, and explicit bounds (`[0:1]={1,2}`) are dropped.
 //! * `json` / `jsonb` text is kept verbatim (PostgreSQL has already validated it); `xml`,
-//!   network addresses, `citext` and `ltree` are kept as text.
+//!   network addresses, `citext`, `ltree`, `tsvector` and range types are kept as text (what
+//!   the server prints, so a `tstzrange` is in the session's `TimeZone`, UTC).
+//! * **Multiranges** (`int4multirange`, ...) are kept as text like ranges. Debezium has no
+//!   mapping for them (it drops such a column unless `include.unknown.datatypes`); text is
+//!   what its range mapping would give.
+//! * **pgvector**'s `vector` and `halfvec` (found by type name) are read from their text
+//!   `[1,2,3]`; `sparsevec` is not supported. No pgvector server could be tested here.
+//! * **Geometric types** follow Debezium 3.7's mapping (see `geometric.rs`); PostGIS
+//!   `geometry` / `geography` arrive as hex EWKB. Arrays of PostGIS types use `:` between
+//!   elements (their `typdelim`); arrays of the built-in geometric types are not supported
+//!   (Debezium has none for `point[]` either).
 
 use std::fmt;
 
 use crate::event::{DataType, Value};
 
 mod composite;
+mod geometric;
 mod mapping;
 pub mod oid;
 mod scalar;
@@ -64,6 +75,7 @@ pub use mapping::{MAX_TYPE_DEPTH, map_type};
 pub use oid::builtin_type_name;
 
 use composite::{parse_array, parse_hstore};
+use geometric::{parse_circle, parse_line, parse_point, parse_postgis, parse_shape, parse_vector};
 use scalar::{parse_bits, parse_bool, parse_bytea, parse_decimal};
 use temporal::{parse_date, parse_interval, parse_time_of_day, parse_timestamp, split_offset};
 
@@ -89,7 +101,8 @@ pub enum CustomType {
     Array { name: String, element_oid: u32 },
     /// The `hstore` extension's type.
     Hstore,
-    /// Anything else, by name (`citext` and `ltree` are read as text).
+    /// Anything else, by name: `citext`, `ltree` and PostGIS's `geometry` / `geography` are
+    /// known.
     Other { name: String },
 }
 
@@ -198,7 +211,25 @@ fn parse_value(data_type: &DataType, name: &str, text: &str) -> Result<Value, St
             let element_name = name.strip_suffix("[]").unwrap_or(name);
             Value::Array(parse_array(text, element, element_name)?)
         }
-        DataType::Year | DataType::EnumSet { .. } | DataType::Geometry => {
+        DataType::TsVector | DataType::Ltree => Value::Text(text.to_owned()),
+        DataType::Point => parse_point(text)?,
+        DataType::Shape(kind) => parse_shape(*kind, text)?,
+        DataType::Circle => parse_circle(text)?,
+        DataType::Line => parse_line(text)?,
+        DataType::Geometry | DataType::Geography => parse_postgis(text)?,
+        DataType::DoubleVector => Value::Array(
+            parse_vector(text)?
+                .into_iter()
+                .map(Value::Float64)
+                .collect(),
+        ),
+        DataType::FloatVector => Value::Array(
+            parse_vector(text)?
+                .into_iter()
+                .map(Value::Float32)
+                .collect(),
+        ),
+        DataType::Year | DataType::EnumSet { .. } => {
             return Err(format!("{data_type:?} is not a PostgreSQL type"));
         }
     })

@@ -31,6 +31,26 @@ pub const VARBIT: u32 = 1562;
 pub const NUMERIC: u32 = 1700;
 pub const UUID: u32 = 2950;
 pub const JSONB: u32 = 3802;
+pub const POINT: u32 = 600;
+pub const LSEG: u32 = 601;
+pub const PATH: u32 = 602;
+pub const BOX: u32 = 603;
+pub const POLYGON: u32 = 604;
+pub const LINE: u32 = 628;
+pub const CIRCLE: u32 = 718;
+pub const TSVECTOR: u32 = 3614;
+pub const INT4RANGE: u32 = 3904;
+pub const NUMRANGE: u32 = 3906;
+pub const TSRANGE: u32 = 3908;
+pub const TSTZRANGE: u32 = 3910;
+pub const DATERANGE: u32 = 3912;
+pub const INT8RANGE: u32 = 3926;
+pub const INT4MULTIRANGE: u32 = 4451;
+pub const NUMMULTIRANGE: u32 = 4532;
+pub const TSMULTIRANGE: u32 = 4533;
+pub const TSTZMULTIRANGE: u32 = 4534;
+pub const DATEMULTIRANGE: u32 = 4535;
+pub const INT8MULTIRANGE: u32 = 4536;
 
 /// The `pg_type.typname` of a built-in base, range or multirange type or of its array type
 /// (PostgreSQL 15), for error messages.

@@ -11,11 +11,13 @@ use super::*;
 use crate::event::{Decimal, Interval, TimePrecision};
 
 mod composite;
+mod geometric;
 mod mapping;
 mod props;
 mod scalar;
 mod temporal;
 mod values;
+mod vector;
 
 // OIDs the test server gave the user-defined types.
 const HSTORE: u32 = 16389;
@@ -26,6 +28,18 @@ const MOOD_ARRAY: u32 = 16621;
 const POSINT: u32 = 16634;
 const MONEY2: u32 = 16637;
 const LOOP: u32 = 99_999;
+// Extension types (their OIDs are the server's choice) and a domain over `box`.
+const LTREE: u32 = 17_001;
+const LTREE_ARRAY: u32 = 17_002;
+const GEOMETRY: u32 = 17_003;
+const GEOMETRY_ARRAY: u32 = 17_004;
+const GEOGRAPHY: u32 = 17_005;
+const BOX_ALIAS: u32 = 17_006;
+const GEOGRAPHY_ARRAY: u32 = 17_007;
+const BOX_ALIAS_ARRAY: u32 = 17_008;
+const VECTOR: u32 = 17_009;
+const HALFVEC: u32 = 17_010;
+const SPARSEVEC: u32 = 17_011;
 const COMPOSITE: u32 = 88_888;
 
 fn catalog(type_oid: u32) -> Option<CustomType> {
@@ -65,6 +79,34 @@ fn catalog(type_oid: u32) -> Option<CustomType> {
         },
         COMPOSITE => CustomType::Other {
             name: "my_row".into(),
+        },
+        LTREE | GEOMETRY | GEOGRAPHY | VECTOR | HALFVEC | SPARSEVEC => CustomType::Other {
+            name: match type_oid {
+                LTREE => "ltree",
+                GEOMETRY => "geometry",
+                GEOGRAPHY => "geography",
+                VECTOR => "vector",
+                HALFVEC => "halfvec",
+                _ => "sparsevec",
+            }
+            .into(),
+        },
+        LTREE_ARRAY | GEOMETRY_ARRAY => CustomType::Array {
+            name: "_x".into(),
+            element_oid: type_oid - 1,
+        },
+        BOX_ALIAS_ARRAY => CustomType::Array {
+            name: "_box_alias".into(),
+            element_oid: BOX_ALIAS,
+        },
+        GEOGRAPHY_ARRAY => CustomType::Array {
+            name: "_geography".into(),
+            element_oid: GEOGRAPHY,
+        },
+        BOX_ALIAS => CustomType::Domain {
+            name: "box_alias".into(),
+            base_oid: oid::BOX,
+            base_typmod: -1,
         },
         _ => return None,
     })

@@ -30,6 +30,22 @@ fn all_supported_types() -> Vec<PgType> {
         MOOD_ARRAY,
         POSINT,
         MONEY2,
+        LTREE,
+        LTREE_ARRAY,
+        GEOMETRY,
+        GEOMETRY_ARRAY,
+        GEOGRAPHY,
+        GEOGRAPHY_ARRAY,
+        BOX_ALIAS,
+        // The geometric scalars (their arrays are not supported) and a multirange.
+        oid::POINT,
+        oid::LSEG,
+        oid::PATH,
+        oid::BOX,
+        oid::POLYGON,
+        oid::LINE,
+        oid::CIRCLE,
+        oid::INT4MULTIRANGE,
     ] {
         types.push(ty(custom, -1));
     }
