@@ -49,13 +49,14 @@ fn rest_body(body: &[u8]) {
         .cloned()
         .unwrap_or_else(|| "fuzz".to_owned());
     // As the REST API validates: `${env:}` only for allowed names (none here).
-    let access = siphon::config::EnvAccess::Allowlist(None);
-    let first = validate_config(&access, &name, &map);
+    // The default service: no `${env:}` allowed, the embedded sink.
+    let service = siphon::config::ServiceConfig::default();
+    let first = validate_config(&service, &name, &map);
     match &first {
         Ok(config) => assert_eq!(config.name, name),
         Err(errors) => check_problems(errors, known),
     }
-    let again = validate_config(&access, &name, &map);
+    let again = validate_config(&service, &name, &map);
     assert_eq!(format!("{first:?}"), format!("{again:?}"));
 }
 
