@@ -82,7 +82,9 @@ pub enum MySqlError {
         column: String,
         source: ValueError,
     },
-    #[error("{table}.{column}: type `{source_type}` is not supported")]
+    #[error(
+        "{table}.{column}: type `{source_type}` is not supported: leave the column out with column.exclude.list, or set include.unknown.datatypes=true to get its raw bytes"
+    )]
     Type {
         table: String,
         column: String,
