@@ -193,4 +193,61 @@ mod tests {
             }
         );
     }
+
+    fn config(extra: &[(&str, &str)]) -> (ConnectorConfig, MySqlOptions) {
+        let map: std::collections::BTreeMap<String, String> = [
+            ("connector.class", "mysql"),
+            ("database.hostname", "localhost"),
+            ("database.user", "u"),
+            ("database.server.id", "7"),
+            ("topic.prefix", "p"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let c = ConnectorConfig::from_map("c", &map).unwrap();
+        let crate::config::SourceOptions::MySql(my) = c.source.clone() else {
+            panic!("not MySQL")
+        };
+        (c, my)
+    }
+
+    #[test]
+    fn unknown_types_fail_only_when_captured_and_not_included() {
+        let id = TableId::new("d", "t");
+        let columns = vec![
+            col(
+                "id",
+                Kind::Int {
+                    bytes: 4,
+                    unsigned: false,
+                },
+                "INT",
+            ),
+            col("v", Kind::Unknown("vector(3)".into()), "VECTOR(3)"),
+        ];
+        let (c, my) = config(&[]);
+        let e = TableState::build(&id, columns.clone(), &[0], &c, &my, None)
+            .err()
+            .unwrap()
+            .to_string();
+        for needle in [
+            "d.t.v",
+            "VECTOR(3)",
+            "column.exclude.list",
+            "include.unknown.datatypes=true",
+        ] {
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+        let (c, my) = config(&[("column.exclude.list", "d.t.v")]);
+        let state = TableState::build(&id, columns.clone(), &[0], &c, &my, None).unwrap();
+        assert_eq!(state.schema.columns.len(), 1);
+        let (c, my) = config(&[("include.unknown.datatypes", "true")]);
+        let state = TableState::build(&id, columns, &[0], &c, &my, None).unwrap();
+        assert_eq!(
+            state.schema.columns[1].data_type,
+            crate::event::DataType::Bytes
+        );
+    }
 }

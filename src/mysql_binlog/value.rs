@@ -632,4 +632,53 @@ mod tests {
             .is_err()
         );
     }
+
+    #[test]
+    fn mariadb_types_and_unknown_ones_from_both_origins() {
+        let snap = |k: Kind, v: &[u8]| {
+            convert(
+                My::Bytes(v.to_vec()),
+                &col(k, true),
+                Origin::Snapshot,
+                false,
+            )
+        };
+        let u = "01020304-0506-0708-090a-0b0c0d0e0f10";
+        assert_eq!(
+            snap(Kind::Uuid, u.as_bytes()).unwrap(),
+            Value::Uuid(u.parse().unwrap())
+        );
+        assert_eq!(
+            bin(Kind::Uuid, My::Bytes((1..=16).collect())),
+            Value::Uuid(u.parse().unwrap())
+        );
+        assert_eq!(
+            bin(Kind::Inet4, My::Bytes(vec![10])),
+            Value::Text("10.0.0.0".into())
+        );
+        assert_eq!(
+            bin(Kind::Inet6, My::Bytes(vec![])),
+            Value::Text("::".into())
+        );
+        assert_eq!(
+            snap(Kind::Inet6, b"::1").unwrap(),
+            Value::Text("::1".into())
+        );
+        assert!(
+            convert(
+                My::Bytes(vec![0; 5]),
+                &col(Kind::Inet4, true),
+                Origin::Binlog,
+                false
+            )
+            .is_err()
+        );
+        assert!(snap(Kind::Uuid, b"nope").is_err());
+        let unknown = Kind::Unknown("vector(2)".into());
+        assert_eq!(
+            bin(unknown.clone(), My::Bytes(vec![1, 2])),
+            Value::Bytes(vec![1, 2])
+        );
+        assert_eq!(bin(unknown, My::Int(-3)), Value::Bytes(b"-3".to_vec()));
+    }
 }
