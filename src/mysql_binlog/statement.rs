@@ -59,11 +59,16 @@ pub fn truncate_target(sql: &str) -> Option<Target> {
     let mut t = Tokens { rest: sql };
     let mut verb = t.word()?.to_ascii_uppercase();
     if verb == "SET" {
-        // SET STATEMENT assignments FOR statement: the first ` FOR ` ends the assignments.
+        // SET STATEMENT assignments FOR statement: the first FOR between white space ends
+        // the assignments.
         let upper = sql.to_ascii_uppercase();
-        let at = upper.find(" FOR ")?;
+        let spaced = |i: usize| upper.as_bytes().get(i).is_some_and(u8::is_ascii_whitespace);
+        let at = upper
+            .match_indices("FOR")
+            .map(|(i, _)| i)
+            .find(|&i| i > 0 && spaced(i - 1) && spaced(i + 3))?;
         t = Tokens {
-            rest: &sql[at + " FOR ".len()..],
+            rest: &sql[at + 3..],
         };
         verb = t.word()?.to_ascii_uppercase();
     }
@@ -250,6 +255,14 @@ mod tests {
         );
         assert_eq!(
             truncate_target("SET STATEMENT max_statement_time=60 FOR TRUNCATE TABLE t"),
+            table(None, "t")
+        );
+        assert_eq!(
+            truncate_target("SET STATEMENT sql_mode='' FOR\nTRUNCATE d.t"),
+            table(Some("d"), "t")
+        );
+        assert_eq!(
+            truncate_target("SET STATEMENT a='é' FOR TRUNCATE t"),
             table(None, "t")
         );
         // A table called `table`.

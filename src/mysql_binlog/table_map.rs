@@ -103,6 +103,7 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
                 .transpose()
                 .map_err(|e| bad(e.to_string()))?
                 .unwrap_or(63);
+            // A binary ENUM's labels are the client's text as written: taken as UTF-8.
             let charset = Charset::from_collation_id(id).unwrap_or(Charset::UTF8MB4);
             raw.unwrap_or_default()
                 .iter()
