@@ -3,7 +3,8 @@
 //! values arrive in the column's own charset; snapshot reads ask the server for utf8mb4.
 //!
 //! Single-byte charsets decode through the server's own tables (`charset_tables`); the CJK
-//! multi-byte ones through `encoding_rs`; UTF-16/32 and UCS-2 by hand (encoding_rs has no
+//! multi-byte ones through `encoding_rs` with the server's differences (`cjk`); UTF-16/32 and
+//! UCS-2 by hand (encoding_rs has no
 //! UTF-32 and its UTF-16 decoder replaces rather than refuses a lone surrogate). Bytes that
 //! are not valid in the charset are an error, never replaced.
 
@@ -205,11 +206,10 @@ impl Charset {
                 .map_err(|_| invalid()),
             "ascii" if b.is_ascii() => Ok(b.iter().map(|&c| char::from(c)).collect()),
             "ascii" => Err(invalid()),
-            "big5" => whatwg(encoding_rs::BIG5),
-            "sjis" | "cp932" => whatwg(encoding_rs::SHIFT_JIS),
-            "ujis" | "eucjpms" => whatwg(encoding_rs::EUC_JP),
-            "euckr" => whatwg(encoding_rs::EUC_KR),
-            "gb2312" | "gbk" => whatwg(encoding_rs::GBK),
+            "big5" | "sjis" | "cp932" | "ujis" | "eucjpms" | "euckr" | "gb2312" | "gbk" => {
+                super::cjk::decode(name, b).ok_or_else(invalid)
+            }
+            // MySQL 8 only: no server here to check it against, so WHATWG's mapping.
             "gb18030" => whatwg(encoding_rs::GB18030),
             "utf16" => units(b, 2, false, true).ok_or_else(invalid),
             "utf16le" => units(b, 2, true, true).ok_or_else(invalid),

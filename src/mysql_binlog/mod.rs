@@ -5,7 +5,7 @@
 //! or strictly after the committed one: by GTID set (MySQL), GTID state (MariaDB) or file and
 //! position, skipping the rows of a transaction that were already delivered.
 //!
-//! Files: `column` (kinds and Debezium's type mapping), `charset` (+ `charset_tables`: text
+//! Files: `column` (kinds and Debezium's type mapping), `charset` (+ `charset_tables`, `cjk`: text
 //! in every charset), `table_map` (columns from TABLE_MAP metadata), `value` (values →
 //! model), `mariadb` (MariaDB-only events from raw bytes), `mariadb_types` (INET4, INET6, UUID),
 //! `schema` (schemas and versions), `setup` (connections, checks, information_schema),
@@ -14,6 +14,7 @@
 
 mod charset;
 mod charset_tables;
+mod cjk;
 pub(crate) mod column;
 mod defaults;
 mod error;
