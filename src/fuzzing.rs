@@ -7,7 +7,7 @@ use mysql_async::binlog::events::{Event, EventData, FormatDescriptionEvent, Rows
 use mysql_async::binlog::{BinlogVersion, EventType};
 
 use crate::event::Value;
-use crate::mysql_binlog::column::{MyColumn, UnsupportedType, kind_from_info};
+use crate::mysql_binlog::column::{MyColumn, kind_from_info};
 use crate::mysql_binlog::table_map::columns_of;
 use crate::mysql_binlog::value::{Origin, ValueError, convert, from_binlog};
 use crate::offsets::committed_reader::{Filtered, ReaderError, TxnFilter};
@@ -125,16 +125,16 @@ pub fn mysql_value(
     info: &ColumnInfo,
     value: MyValue,
     bigint_precise: bool,
-) -> Result<(Kind, Result<Value, ValueError>), UnsupportedType> {
+) -> (Kind, Result<Value, ValueError>) {
     let col = MyColumn {
         name: "c".into(),
-        kind: kind_from_info(info)?,
+        kind: kind_from_info(info),
         nullable: info.nullable,
         source_type: info.column_type.to_ascii_uppercase(),
         default: None,
     };
     let out = convert(value, &col, Origin::Snapshot, bigint_precise);
-    Ok((col.kind, out))
+    (col.kind, out)
 }
 
 /// What the committed reader makes of one Fetch response's `records` of a partition.

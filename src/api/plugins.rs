@@ -268,6 +268,12 @@ fn docs(key: &str) -> Option<Doc> {
             "Include the SQL statement in the source block.",
         ),
         "bigint.unsigned.handling.mode" => doc("Events", "STRING", "long", "long or precise."),
+        "include.unknown.datatypes" => doc(
+            "Events",
+            "BOOLEAN",
+            "false",
+            "Write columns of types Siphon cannot map as raw bytes instead of failing.",
+        ),
         "capture.mode" => doc(
             "Events",
             "STRING",

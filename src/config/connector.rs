@@ -389,7 +389,7 @@ impl ConnectorConfig {
         let heartbeat_interval_ms = r.number("heartbeat.interval.ms", 0u64, 0, 86_400_000);
         let provide_transaction_metadata = r.boolean("provide.transaction.metadata", false);
         let tombstones_on_delete = r.boolean("tombstones.on.delete", true);
-        let skipped_operations = super::SkippedOps::read(&mut r, family);
+        let skipped_operations = super::SkippedOps::read(&mut r);
         let decimal_handling_mode = r.choice(
             "decimal.handling.mode",
             &[

@@ -65,6 +65,7 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("snapshot.lock.timeout.ms", MY),
     ("include.query", MY),
     ("bigint.unsigned.handling.mode", MY),
+    ("include.unknown.datatypes", MY),
     // TLS (src/config/mysql_ssl.rs); the keystore keys are read only to be refused.
     ("database.ssl.mode", MY),
     ("database.ssl.ca", MY),

@@ -3,7 +3,7 @@
 //! reads are never skipped, as in Debezium.
 
 use super::reader::Reader;
-use crate::event::{Op, SourceKind};
+use crate::event::Op;
 
 /// The operations a connector does not write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,24 +66,14 @@ impl SkippedOps {
         Ok(ops)
     }
 
-    pub(super) fn read(r: &mut Reader<'_>, family: SourceKind) -> Self {
-        let ops = match r.get("skipped.operations") {
+    pub(super) fn read(r: &mut Reader<'_>) -> Self {
+        match r.get("skipped.operations") {
             None => SkippedOps::default(),
             Some(v) => SkippedOps::parse(v).unwrap_or_else(|msg| {
                 r.problems.push("skipped.operations", msg);
                 SkippedOps::default()
             }),
-        };
-        // The binlog reader does not turn TRUNCATE statements into events yet: asking for
-        // them must not pass as if it did.
-        if family == SourceKind::MySql && !ops.truncate {
-            r.problems.push(
-                "skipped.operations",
-                "must list `t` for MySQL and MariaDB: Siphon does not write truncate events \
-                 from the binlog yet",
-            );
         }
-        ops
     }
 }
 

@@ -45,6 +45,9 @@ pub struct MySqlOptions {
     pub include_query: bool,
     /// `true` for `bigint.unsigned.handling.mode=precise`.
     pub bigint_unsigned_precise: bool,
+    /// `include.unknown.datatypes`: a captured column of a type Siphon cannot map is written
+    /// as its raw bytes (`true`) or fails the connector naming it (`false`, the default).
+    pub include_unknown_datatypes: bool,
     /// `database.ssl.*`.
     pub ssl: super::mysql_ssl::MySqlSsl,
 }
@@ -224,6 +227,7 @@ fn mysql(r: &mut Reader<'_>, database: DatabaseConfig) -> MySqlOptions {
             &[("long", false), ("precise", true)],
             false,
         ),
+        include_unknown_datatypes: r.boolean("include.unknown.datatypes", false),
         ssl: super::mysql_ssl::read(r),
     }
 }

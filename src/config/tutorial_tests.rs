@@ -115,18 +115,25 @@ fn debezium_1_keys_are_refused_naming_their_new_names() {
 }
 
 #[test]
-fn mysql_truncate_events_are_refused_until_the_binlog_reader_writes_them() {
-    let extra = r#", "skipped.operations": "none""#;
-    let e = config(&binlog_tutorial(
+fn mysql_truncate_events_and_unknown_types_are_debeziums_keys() {
+    let c = config(&binlog_tutorial(
         "io.debezium.connector.mysql.MySqlConnector",
-        extra,
-    ))
-    .unwrap_err();
-    assert_eq!(e.keys(), ["skipped.operations"]);
-    let extra = r#", "skipped.operations": "d,t""#;
-    config(&binlog_tutorial(
-        "io.debezium.connector.mysql.MySqlConnector",
-        extra,
+        r#", "skipped.operations": "none", "include.unknown.datatypes": "true""#,
     ))
     .unwrap();
+    assert!(!c.skipped_operations.skips(crate::event::Op::Truncate));
+    assert!(matches!(&c.source, SourceOptions::MySql(my) if my.include_unknown_datatypes));
+    let c = config(&binlog_tutorial(
+        "io.debezium.connector.mysql.MySqlConnector",
+        "",
+    ))
+    .unwrap();
+    assert!(c.skipped_operations.skips(crate::event::Op::Truncate));
+    assert!(matches!(&c.source, SourceOptions::MySql(my) if !my.include_unknown_datatypes));
+    let e = config(&binlog_tutorial(
+        "io.debezium.connector.mysql.MySqlConnector",
+        r#", "include.unknown.datatypes": "maybe""#,
+    ))
+    .unwrap_err();
+    assert_eq!(e.keys(), ["include.unknown.datatypes"]);
 }

@@ -4,37 +4,7 @@
 
 use crate::event::{Column, DataType, TimePrecision};
 
-/// Text encodings Siphon decodes. Binlog values arrive in the column's own charset; snapshot
-/// reads ask the server for utf8mb4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Charset {
-    Utf8,
-    Latin1,
-    Ascii,
-}
-
-impl Charset {
-    /// From `information_schema` charset names.
-    pub fn from_name(name: &str) -> Option<Charset> {
-        match name.to_ascii_lowercase().as_str() {
-            "utf8mb4" | "utf8mb3" | "utf8" => Some(Charset::Utf8),
-            "latin1" => Some(Charset::Latin1),
-            "ascii" => Some(Charset::Ascii),
-            _ => None,
-        }
-    }
-
-    /// From a collation id (TABLE_MAP metadata): the latin1 and ascii collations; every other
-    /// non-binary collation Siphon decodes as UTF-8 and refuses bytes that are not.
-    pub fn from_collation_id(id: u16) -> Option<Charset> {
-        match id {
-            63 => None,
-            5 | 8 | 15 | 31 | 47 | 48 | 49 | 94 => Some(Charset::Latin1),
-            11 | 65 => Some(Charset::Ascii),
-            _ => Some(Charset::Utf8),
-        }
-    }
-}
+pub use super::charset::Charset;
 
 /// How a column's values are decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -75,6 +45,15 @@ pub enum Kind {
     Set(Vec<String>),
     Json,
     Geometry,
+    /// MariaDB `INET4`: four bytes in the binlog, text in a result set.
+    Inet4,
+    /// MariaDB `INET6`: sixteen bytes in the binlog, text in a result set.
+    Inet6,
+    /// MariaDB `UUID`: sixteen bytes in the binlog, text in a result set.
+    Uuid,
+    /// A type Siphon cannot map (its declared type text): refused when captured, or raw
+    /// bytes with `include.unknown.datatypes=true`.
+    Unknown(String),
 }
 
 impl Kind {
@@ -125,6 +104,9 @@ impl Kind {
             },
             Kind::Json => DataType::Json,
             Kind::Geometry => DataType::Geometry,
+            Kind::Inet4 | Kind::Inet6 => DataType::Text,
+            Kind::Uuid => DataType::Uuid,
+            Kind::Unknown(_) => DataType::Bytes,
         }
     }
 }
@@ -171,27 +153,21 @@ pub struct ColumnInfo {
     pub json_check: bool,
 }
 
-/// Why a column cannot be mapped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("type `{0}` is not supported")]
-pub struct UnsupportedType(pub String);
-
-/// Maps an `information_schema` column to a kind.
-pub fn kind_from_info(info: &ColumnInfo) -> Result<Kind, UnsupportedType> {
+/// Maps an `information_schema` column to a kind; a type Siphon does not know becomes
+/// [`Kind::Unknown`] (whether that is refused depends on the connector's settings).
+pub fn kind_from_info(info: &ColumnInfo) -> Kind {
     let ty = info.column_type.to_ascii_lowercase();
     let unsigned = ty.contains("unsigned");
-    let int = |bytes| Ok(Kind::Int { bytes, unsigned });
+    let int = |bytes| Kind::Int { bytes, unsigned };
     let fsp = || info.datetime_precision.unwrap_or(0).min(6) as u32;
+    // Snapshot reads are converted to utf8mb4 by the server; the charset matters for the
+    // binlog, and for telling the binlog's description and this one apart.
     let text = || {
-        info.charset
-            .as_deref()
-            .map(|c| {
-                Charset::from_name(c).ok_or_else(|| {
-                    UnsupportedType(format!("{} CHARACTER SET {c}", info.column_type))
-                })
-            })
-            .transpose()
-            .map(|c| Kind::Text(c.unwrap_or(Charset::Utf8)))
+        Kind::Text(
+            info.charset
+                .as_deref()
+                .map_or(Charset::UTF8MB4, Charset::from_name),
+        )
     };
     match info.data_type.to_ascii_lowercase().as_str() {
         "tinyint" | "bool" | "boolean" => int(1),
@@ -199,35 +175,38 @@ pub fn kind_from_info(info: &ColumnInfo) -> Result<Kind, UnsupportedType> {
         "mediumint" => int(3),
         "int" | "integer" => int(4),
         "bigint" => int(8),
-        "decimal" | "numeric" => Ok(Kind::Decimal {
+        "decimal" | "numeric" => Kind::Decimal {
             precision: info.numeric_precision.unwrap_or(10) as u32,
             scale: info.numeric_scale.unwrap_or(0) as u32,
-        }),
-        "float" => Ok(Kind::Float),
-        "double" | "real" => Ok(Kind::Double),
-        "bit" => Ok(Kind::Bit {
+        },
+        "float" => Kind::Float,
+        "double" | "real" => Kind::Double,
+        "bit" => Kind::Bit {
             length: info.numeric_precision.unwrap_or(1) as u32,
-        }),
+        },
         "char" | "varchar" | "tinytext" | "text" | "mediumtext" => text(),
-        "longtext" if info.json_check => Ok(Kind::Json),
+        "longtext" if info.json_check => Kind::Json,
         "longtext" => text(),
-        "binary" => Ok(Kind::Binary {
+        "binary" => Kind::Binary {
             fixed: Some(info.octet_length.unwrap_or(1) as u32),
-        }),
+        },
         "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
-            Ok(Kind::Binary { fixed: None })
+            Kind::Binary { fixed: None }
         }
-        "date" => Ok(Kind::Date),
-        "time" => Ok(Kind::Time { fsp: fsp() }),
-        "datetime" => Ok(Kind::DateTime { fsp: fsp() }),
-        "timestamp" => Ok(Kind::Timestamp { fsp: fsp() }),
-        "year" => Ok(Kind::Year),
-        "enum" => Ok(Kind::Enum(parse_enum_values(&info.column_type))),
-        "set" => Ok(Kind::Set(parse_enum_values(&info.column_type))),
-        "json" => Ok(Kind::Json),
+        "date" => Kind::Date,
+        "time" => Kind::Time { fsp: fsp() },
+        "datetime" => Kind::DateTime { fsp: fsp() },
+        "timestamp" => Kind::Timestamp { fsp: fsp() },
+        "year" => Kind::Year,
+        "enum" => Kind::Enum(parse_enum_values(&info.column_type)),
+        "set" => Kind::Set(parse_enum_values(&info.column_type)),
+        "json" => Kind::Json,
         "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
-        | "multipolygon" | "geometrycollection" | "geomcollection" => Ok(Kind::Geometry),
-        _ => Err(UnsupportedType(info.column_type.clone())),
+        | "multipolygon" | "geometrycollection" | "geomcollection" => Kind::Geometry,
+        "inet4" => Kind::Inet4,
+        "inet6" => Kind::Inet6,
+        "uuid" => Kind::Uuid,
+        _ => Kind::Unknown(info.column_type.clone()),
     }
 }
 
@@ -278,7 +257,7 @@ mod tests {
 
     #[test]
     fn integers_follow_debeziums_widths() {
-        let dt = |d: &str, c: &str| kind_from_info(&info(d, c)).unwrap().data_type(false);
+        let dt = |d: &str, c: &str| kind_from_info(&info(d, c)).data_type(false);
         assert_eq!(dt("tinyint", "tinyint(3) unsigned"), DataType::Int16);
         assert_eq!(dt("smallint", "smallint(6)"), DataType::Int16);
         assert_eq!(dt("smallint", "smallint(5) unsigned"), DataType::Int32);
@@ -286,9 +265,7 @@ mod tests {
         assert_eq!(dt("int", "int(11)"), DataType::Int32);
         assert_eq!(dt("int", "int(10) unsigned"), DataType::Int64);
         assert_eq!(dt("bigint", "bigint(20) unsigned"), DataType::Int64);
-        let precise = kind_from_info(&info("bigint", "bigint(20) unsigned"))
-            .unwrap()
-            .data_type(true);
+        let precise = kind_from_info(&info("bigint", "bigint(20) unsigned")).data_type(true);
         assert_eq!(
             precise,
             DataType::Decimal {
@@ -303,18 +280,16 @@ mod tests {
         let mut i = info("datetime", "datetime(6)");
         i.datetime_precision = Some(6);
         assert_eq!(
-            kind_from_info(&i).unwrap().data_type(false),
+            kind_from_info(&i).data_type(false),
             DataType::Timestamp(TimePrecision::Micros)
         );
         i.datetime_precision = Some(0);
         assert_eq!(
-            kind_from_info(&i).unwrap().data_type(false),
+            kind_from_info(&i).data_type(false),
             DataType::Timestamp(TimePrecision::Millis)
         );
         assert_eq!(
-            kind_from_info(&info("timestamp", "timestamp(3)"))
-                .unwrap()
-                .data_type(false),
+            kind_from_info(&info("timestamp", "timestamp(3)")).data_type(false),
             DataType::TimestampTz
         );
     }
@@ -333,17 +308,23 @@ mod tests {
     fn mariadb_json_is_longtext_with_a_check() {
         let mut i = info("longtext", "longtext");
         i.charset = Some("utf8mb4".into());
-        assert_eq!(kind_from_info(&i).unwrap(), Kind::Text(Charset::Utf8));
+        assert_eq!(kind_from_info(&i), Kind::Text(Charset::UTF8MB4));
         i.json_check = true;
-        assert_eq!(kind_from_info(&i).unwrap(), Kind::Json);
+        assert_eq!(kind_from_info(&i), Kind::Json);
     }
 
     #[test]
-    fn unknown_types_and_charsets_are_named() {
-        let err = kind_from_info(&info("vector", "vector(3)")).unwrap_err();
-        assert!(err.to_string().contains("vector(3)"));
+    fn mariadb_types_and_unknown_ones() {
+        assert_eq!(kind_from_info(&info("inet6", "inet6")), Kind::Inet6);
+        assert_eq!(kind_from_info(&info("inet4", "inet4")), Kind::Inet4);
+        assert_eq!(kind_from_info(&info("uuid", "uuid")), Kind::Uuid);
+        assert_eq!(Kind::Uuid.data_type(false), DataType::Uuid);
+        assert_eq!(Kind::Inet6.data_type(false), DataType::Text);
+        let unknown = kind_from_info(&info("vector", "vector(3)"));
+        assert_eq!(unknown, Kind::Unknown("vector(3)".into()));
+        assert_eq!(unknown.data_type(false), DataType::Bytes);
         let mut i = info("varchar", "varchar(10)");
         i.charset = Some("sjis".into());
-        assert!(kind_from_info(&i).unwrap_err().to_string().contains("sjis"));
+        assert_eq!(kind_from_info(&i), Kind::Text(Charset::Named("sjis")));
     }
 }

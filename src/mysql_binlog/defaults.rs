@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn both_servers_spellings() {
-        let text = Kind::Text(Charset::Utf8);
+        let text = Kind::Text(Charset::UTF8MB4);
         assert_eq!(
             parse_default(Some("0"), "", true, &INT),
             Some(ColumnDefault::Int(0))

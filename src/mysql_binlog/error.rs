@@ -82,7 +82,9 @@ pub enum MySqlError {
         column: String,
         source: ValueError,
     },
-    #[error("{table}.{column}: type `{source_type}` is not supported")]
+    #[error(
+        "{table}.{column}: type `{source_type}` is not supported: leave the column out with column.exclude.list, or set include.unknown.datatypes=true to get its raw bytes"
+    )]
     Type {
         table: String,
         column: String,
@@ -209,8 +211,12 @@ fn is_transient_driver(e: &mysql_async::Error) -> bool {
                 | mysql_async::DriverError::UnexpectedPacket { .. }
         ),
         // Server shutdown (1053), too many connections (1040), lock wait timeout (1205),
-        // deadlock (1213), server gone or lost (2006, 2013), query interrupted (1317).
-        E::Server(s) => matches!(s.code, 1040 | 1053 | 1205 | 1213 | 1317 | 2006 | 2013),
+        // deadlock (1213), server gone or lost (2006, 2013), query interrupted (1317), a
+        // table altered or truncated under the snapshot transaction (1412, "please retry").
+        E::Server(s) => matches!(
+            s.code,
+            1040 | 1053 | 1205 | 1213 | 1317 | 1412 | 2006 | 2013
+        ),
         _ => false,
     }
 }
@@ -285,5 +291,19 @@ mod tests {
         };
         assert!(lock.is_transient());
         assert!(!MySqlError::BinlogTailLost("f:9".into()).is_transient());
+    }
+
+    #[test]
+    fn a_table_changed_under_the_snapshot_is_retried() {
+        let server = |code| MySqlError::Query {
+            context: "snapshot table check",
+            source: mysql_async::Error::Server(mysql_async::ServerError {
+                code,
+                message: "Table definition has changed, please retry transaction".into(),
+                state: "HY000".into(),
+            }),
+        };
+        assert!(server(1412).is_transient());
+        assert!(!server(1146).is_transient());
     }
 }

@@ -5,18 +5,23 @@
 //! or strictly after the committed one: by GTID set (MySQL), GTID state (MariaDB) or file and
 //! position, skipping the rows of a transaction that were already delivered.
 //!
-//! Files: `column` (kinds and Debezium's type mapping), `table_map` (columns from TABLE_MAP
-//! metadata), `value` (values → model), `mariadb` (MariaDB-only events from raw bytes),
+//! Files: `column` (kinds and Debezium's type mapping), `charset` (+ `charset_tables`, `cjk`: text
+//! in every charset), `table_map` (columns from TABLE_MAP metadata), `value` (values →
+//! model), `mariadb` (MariaDB-only events from raw bytes), `mariadb_types` (INET4, INET6, UUID),
 //! `schema` (schemas and versions), `setup` (connections, checks, information_schema),
 //! `image` (row images without every column), `statement` (DML logged as statements),
 //! `lock` (the snapshot's global read lock), `snapshot`, `stream`, `error`.
 
+mod charset;
+mod charset_tables;
+mod cjk;
 pub(crate) mod column;
 mod defaults;
 mod error;
 mod image;
 mod lock;
 mod mariadb;
+mod mariadb_types;
 mod schema;
 mod setup;
 mod snapshot;

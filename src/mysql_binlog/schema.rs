@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use super::column::{Kind, MyColumn};
+use super::error::MySqlError;
 use super::setup::InfoTable;
-use crate::config::ConnectorConfig;
+use crate::config::{ConnectorConfig, MySqlOptions};
 use crate::event::{Row, TableId, TableSchema, Value};
 
 /// A table as the reader decodes it.
@@ -20,20 +21,35 @@ pub struct TableState {
 
 impl TableState {
     /// Builds the state; keeps `previous`'s schema when nothing changed, else the next version.
+    /// A captured column of a type Siphon cannot map is refused unless
+    /// `include.unknown.datatypes` is on; an excluded one is never read.
     pub fn build(
         id: &TableId,
         columns: Vec<MyColumn>,
         primary_key: &[usize],
         config: &ConnectorConfig,
-        precise: bool,
+        options: &MySqlOptions,
         previous: Option<&Arc<TableSchema>>,
-    ) -> TableState {
+    ) -> Result<TableState, MySqlError> {
+        let precise = options.bigint_unsigned_precise;
         // Key columns are always kept: the record key needs them.
         let projection: Vec<usize> = (0..columns.len())
             .filter(|&i| {
                 primary_key.contains(&i) || config.filters.includes_column(id, &columns[i].name)
             })
             .collect();
+        if !options.include_unknown_datatypes
+            && let Some(c) = projection
+                .iter()
+                .map(|&i| &columns[i])
+                .find(|c| matches!(c.kind, Kind::Unknown(_)))
+        {
+            return Err(MySqlError::Type {
+                table: id.to_string(),
+                column: c.name.clone(),
+                source_type: c.source_type.clone(),
+            });
+        }
         let model: Vec<_> = projection
             .iter()
             .map(|&i| columns[i].model(precise))
@@ -52,11 +68,11 @@ impl TableState {
                 primary_key: key,
             }),
         };
-        TableState {
+        Ok(TableState {
             schema,
             columns,
             projection,
-        }
+        })
     }
 
     /// Picks the schema's columns out of a full row of source values.
@@ -82,8 +98,11 @@ pub fn with_hints(mut columns: Vec<MyColumn>, info: Option<&InfoTable>) -> Vec<M
             continue;
         };
         match (&column.kind, &hint.kind) {
-            (Kind::Text(_), Kind::Json) => {
-                column.kind = Kind::Json;
+            // MariaDB's JSON is a LONGTEXT, its INET4, INET6 and UUID are BINARY(n) in the
+            // binlog.
+            (Kind::Text(_), Kind::Json)
+            | (Kind::Binary { .. }, Kind::Inet4 | Kind::Inet6 | Kind::Uuid) => {
+                column.kind = hint.kind.clone();
                 column.source_type = hint.source_type.clone();
             }
             (a, b) if a == b => {
@@ -114,7 +133,7 @@ mod tests {
     #[test]
     fn hints_apply_only_where_the_table_still_agrees() {
         let event = vec![
-            col("doc", Kind::Text(Charset::Utf8), "TEXT"),
+            col("doc", Kind::Text(Charset::UTF8MB4), "TEXT"),
             col(
                 "n",
                 Kind::Int {
@@ -172,6 +191,63 @@ mod tests {
                 bytes: 4,
                 unsigned: false
             }
+        );
+    }
+
+    fn config(extra: &[(&str, &str)]) -> (ConnectorConfig, MySqlOptions) {
+        let map: std::collections::BTreeMap<String, String> = [
+            ("connector.class", "mysql"),
+            ("database.hostname", "localhost"),
+            ("database.user", "u"),
+            ("database.server.id", "7"),
+            ("topic.prefix", "p"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let c = ConnectorConfig::from_map("c", &map).unwrap();
+        let crate::config::SourceOptions::MySql(my) = c.source.clone() else {
+            panic!("not MySQL")
+        };
+        (c, my)
+    }
+
+    #[test]
+    fn unknown_types_fail_only_when_captured_and_not_included() {
+        let id = TableId::new("d", "t");
+        let columns = vec![
+            col(
+                "id",
+                Kind::Int {
+                    bytes: 4,
+                    unsigned: false,
+                },
+                "INT",
+            ),
+            col("v", Kind::Unknown("vector(3)".into()), "VECTOR(3)"),
+        ];
+        let (c, my) = config(&[]);
+        let e = TableState::build(&id, columns.clone(), &[0], &c, &my, None)
+            .err()
+            .unwrap()
+            .to_string();
+        for needle in [
+            "d.t.v",
+            "VECTOR(3)",
+            "column.exclude.list",
+            "include.unknown.datatypes=true",
+        ] {
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+        let (c, my) = config(&[("column.exclude.list", "d.t.v")]);
+        let state = TableState::build(&id, columns.clone(), &[0], &c, &my, None).unwrap();
+        assert_eq!(state.schema.columns.len(), 1);
+        let (c, my) = config(&[("include.unknown.datatypes", "true")]);
+        let state = TableState::build(&id, columns, &[0], &c, &my, None).unwrap();
+        assert_eq!(
+            state.schema.columns[1].data_type,
+            crate::event::DataType::Bytes
         );
     }
 }

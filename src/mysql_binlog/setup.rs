@@ -266,11 +266,7 @@ pub async fn load_table(
             octet_length: octets,
             datetime_precision: dt_precision,
         };
-        let kind = kind_from_info(&info).map_err(|e| MySqlError::Type {
-            table: table.to_string(),
-            column: name.clone(),
-            source_type: e.0,
-        })?;
+        let kind = kind_from_info(&info);
         let default = super::defaults::parse_default(default.as_deref(), &extra, mariadb, &kind);
         columns.push(MyColumn {
             name,

@@ -154,9 +154,9 @@ pub async fn run(
             info.columns,
             &info.primary_key,
             config,
-            source.options.bigint_unsigned_precise,
+            source.options,
             None,
-        );
+        )?;
         let resume_key = match &run.progress.current_table {
             Some(t) if *t == table_id.to_string() && !info.primary_key.is_empty() => run
                 .progress

@@ -52,6 +52,36 @@ pub fn dml_target(sql: &str) -> Option<Target> {
     }
 }
 
+/// The table of a `TRUNCATE [TABLE] name` statement (MariaDB may log it behind `SET
+/// STATEMENT var=value, ... FOR`); `None` for any other statement. Debezium's MySQL connector
+/// turns these into truncate events.
+pub fn truncate_target(sql: &str) -> Option<Target> {
+    let mut t = Tokens { rest: sql };
+    let mut verb = t.word()?.to_ascii_uppercase();
+    if verb == "SET" {
+        // SET STATEMENT assignments FOR statement: the first FOR between white space ends
+        // the assignments.
+        let upper = sql.to_ascii_uppercase();
+        let spaced = |i: usize| upper.as_bytes().get(i).is_some_and(u8::is_ascii_whitespace);
+        let at = upper
+            .match_indices("FOR")
+            .map(|(i, _)| i)
+            .find(|&i| i > 0 && spaced(i - 1) && spaced(i + 3))?;
+        t = Tokens {
+            rest: &sql[at + 3..],
+        };
+        verb = t.word()?.to_ascii_uppercase();
+    }
+    if verb != "TRUNCATE" {
+        return None;
+    }
+    let mut after = Tokens { rest: t.rest };
+    match after.name() {
+        Some((w, false)) if w.eq_ignore_ascii_case("TABLE") => Some(target(after)),
+        _ => Some(target(t)),
+    }
+}
+
 /// The (possibly qualified) table name `t` starts with.
 fn target(mut t: Tokens<'_>) -> Target {
     match t.name() {
@@ -210,6 +240,37 @@ mod tests {
         }
         assert_eq!(dml_target("INSERT"), Some(Target::Unknown));
         assert_eq!(dml_target("UPDATE `unterminated"), Some(Target::Unknown));
+    }
+
+    #[test]
+    fn truncates_name_their_table() {
+        assert_eq!(truncate_target("TRUNCATE TABLE t"), table(None, "t"));
+        assert_eq!(
+            truncate_target("truncate `d`.`t x`"),
+            table(Some("d"), "t x")
+        );
+        assert_eq!(
+            truncate_target("/* c */ TRUNCATE TABLE d.t"),
+            table(Some("d"), "t")
+        );
+        assert_eq!(
+            truncate_target("SET STATEMENT max_statement_time=60 FOR TRUNCATE TABLE t"),
+            table(None, "t")
+        );
+        assert_eq!(
+            truncate_target("SET STATEMENT sql_mode='' FOR\nTRUNCATE d.t"),
+            table(Some("d"), "t")
+        );
+        assert_eq!(
+            truncate_target("SET STATEMENT a='é' FOR TRUNCATE t"),
+            table(None, "t")
+        );
+        // A table called `table`.
+        assert_eq!(truncate_target("TRUNCATE `table`"), table(None, "table"));
+        for sql in ["INSERT INTO t VALUES (1)", "DROP TABLE t", "SET @a = 1", ""] {
+            assert_eq!(truncate_target(sql), None, "{sql}");
+        }
+        assert_eq!(truncate_target("TRUNCATE"), Some(Target::Unknown));
     }
 
     #[test]

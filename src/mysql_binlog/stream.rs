@@ -29,6 +29,8 @@ use crate::event::{
 use crate::offsets::{MariaDbGtidState, MySqlGtidSet, MySqlPosition, Position};
 use crate::source::{BatchSender, Batcher, sleep_until};
 
+mod truncate;
+
 /// How often a position-only batch may record progress through uncaptured transactions, so
 /// the stored offset never points at a binlog file the server has long purged.
 const IDLE_PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -303,6 +305,16 @@ impl<'a> Streamer<'a> {
                     if self.tx.is_none() {
                         self.begin(start_pos, header.timestamp(), None, false);
                     }
+                    if let Some(target) = statement::truncate_target(&query) {
+                        let (server_id, thread) = (header.server_id(), q.thread_id());
+                        let at = truncate::QueryAt {
+                            start_pos,
+                            server_id,
+                            thread,
+                            timestamp: header.timestamp(),
+                        };
+                        self.on_truncate(&q.schema(), target, at).await?;
+                    }
                     if self.tx.as_ref().is_some_and(|t| !t.begun) {
                         self.commit(end_pos).await?;
                     }
@@ -399,9 +411,9 @@ impl<'a> Streamer<'a> {
                 columns,
                 &primary_key,
                 self.config,
-                self.options.bigint_unsigned_precise,
+                self.options,
                 self.schemas.get(&id),
-            );
+            )?;
             if self.schemas.get(&id) != Some(&state.schema) {
                 debug!(table = %id, version = state.schema.version, "table schema");
             }

@@ -47,8 +47,8 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
                         values
                             .values()
                             .iter()
-                            .map(|s| s.value().into_owned())
-                            .collect(),
+                            .map(|s| s.value_raw().to_vec())
+                            .collect::<Vec<_>>(),
                     );
                 }
             }
@@ -59,8 +59,8 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
                         values
                             .values()
                             .iter()
-                            .map(|s| s.value().into_owned())
-                            .collect(),
+                            .map(|s| s.value_raw().to_vec())
+                            .collect::<Vec<_>>(),
                     );
                 }
             }
@@ -71,6 +71,7 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
     let mut sets = sets.into_iter();
     let mut signedness = meta.iter_signedness();
     let mut charsets = meta.iter_charset();
+    let mut enum_charsets = meta.iter_enum_and_set_charset();
     let nulls = tme.null_bitmask();
     let mut columns = Vec::with_capacity(count);
     for (i, name) in names.into_iter().enumerate() {
@@ -94,6 +95,21 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
             )
         } else {
             None
+        };
+        // ENUM and SET labels, in the column's charset.
+        let mut labels = |raw: Option<Vec<Vec<u8>>>| -> Result<Vec<String>, TableMapError> {
+            let id = enum_charsets
+                .next()
+                .transpose()
+                .map_err(|e| bad(e.to_string()))?
+                .unwrap_or(63);
+            // A binary ENUM's labels are the client's text as written: taken as UTF-8.
+            let charset = Charset::from_collation_id(id).unwrap_or(Charset::UTF8MB4);
+            raw.unwrap_or_default()
+                .iter()
+                .map(|l| charset.decode(l))
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad(format!("column `{name}`: a label: {e}")))
         };
         let meta_byte = |k: usize| u32::from(m.get(k).copied().unwrap_or(0));
         let fsp = || meta_byte(0).min(6);
@@ -131,11 +147,8 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
             ),
             MYSQL_TYPE_TIMESTAMP => (Kind::Timestamp { fsp: 0 }, "TIMESTAMP".to_owned()),
             MYSQL_TYPE_YEAR => (Kind::Year, "YEAR".to_owned()),
-            MYSQL_TYPE_ENUM => (
-                Kind::Enum(enums.next().unwrap_or_default()),
-                "ENUM".to_owned(),
-            ),
-            MYSQL_TYPE_SET => (Kind::Set(sets.next().unwrap_or_default()), "SET".to_owned()),
+            MYSQL_TYPE_ENUM => (Kind::Enum(labels(enums.next())?), "ENUM".to_owned()),
+            MYSQL_TYPE_SET => (Kind::Set(labels(sets.next())?), "SET".to_owned()),
             MYSQL_TYPE_JSON => (Kind::Json, "JSON".to_owned()),
             MYSQL_TYPE_GEOMETRY => (Kind::Geometry, "GEOMETRY".to_owned()),
             MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING | MYSQL_TYPE_VARCHAR => {
@@ -161,11 +174,8 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
                 Some(c) => (Kind::Text(c), "TEXT".to_owned()),
                 None => (Kind::Binary { fixed: None }, "BLOB".to_owned()),
             },
-            other => {
-                return Err(bad(format!(
-                    "column `{name}` has type {other:?}, which Siphon cannot map"
-                )));
-            }
+            // Refused only if captured (see `TableState::build`).
+            other => (Kind::Unknown(format!("{other:?}")), format!("{other:?}")),
         };
         let source_type = if unsigned {
             format!("{source_type} UNSIGNED")

@@ -104,11 +104,20 @@ pub fn convert(v: My, col: &MyColumn, origin: Origin, bigint_precise: bool) -> R
                 return Err(fail(&v, col, "not text"));
             };
             let charset = match origin {
-                Origin::Snapshot => Charset::Utf8,
+                Origin::Snapshot => Charset::UTF8MB4,
                 Origin::Binlog => *charset,
             };
-            decode_text(b, charset).map_err(|b| fail(&My::Bytes(b), col, "invalid UTF-8"))
+            charset
+                .decode(&b)
+                .map(Value::Text)
+                .map_err(|reason| text_error(&b, col, reason))
         }
+        Kind::Inet4 | Kind::Inet6 | Kind::Uuid => special(v, col, origin),
+        Kind::Unknown(_) => match v {
+            My::Bytes(b) => Ok(Value::Bytes(b)),
+            // A result set's number or temporal: its text, as the server would send it.
+            other => Ok(Value::Bytes(other.as_sql(true).into_bytes())),
+        },
         Kind::Binary { fixed } => match v {
             My::Bytes(mut b) => {
                 if let Some(n) = fixed {
@@ -295,19 +304,38 @@ fn text_of(v: &My, col: &MyColumn) -> Result<String, ValueError> {
     }
 }
 
-/// Decodes text; gives the bytes back when they are not valid in the charset.
-pub fn decode_text(b: Vec<u8>, charset: Charset) -> Result<Value, Vec<u8>> {
-    match charset {
-        Charset::Utf8 => String::from_utf8(b)
-            .map(Value::Text)
-            .map_err(|e| e.into_bytes()),
-        Charset::Ascii if b.is_ascii() => String::from_utf8(b)
-            .map(Value::Text)
-            .map_err(|e| e.into_bytes()),
-        Charset::Ascii => Err(b),
-        // ISO-8859-1: every byte is the code point of the same number.
-        Charset::Latin1 => Ok(Value::Text(b.iter().map(|&c| char::from(c)).collect())),
+/// Text that does not decode: the error names the charset and the bytes' length, not the
+/// bytes (which may be long, or private).
+fn text_error(b: &[u8], col: &MyColumn, reason: String) -> ValueError {
+    ValueError {
+        value: format!("<{} bytes>", b.len()),
+        source_type: col.source_type.clone(),
+        reason,
     }
+}
+
+/// MariaDB's INET4, INET6 and UUID: bytes in the binlog, the server's text in a result set.
+fn special(v: My, col: &MyColumn, origin: Origin) -> Res {
+    use super::mariadb_types::{inet4_text, inet6_text, padded, uuid_of};
+    let My::Bytes(b) = &v else {
+        return Err(fail(&v, col, "not bytes"));
+    };
+    if origin == Origin::Snapshot {
+        let text = std::str::from_utf8(b).map_err(|_| fail(&v, col, "not text"))?;
+        return match col.kind {
+            Kind::Uuid => text
+                .parse()
+                .map(Value::Uuid)
+                .map_err(|_| fail(&v, col, "not a UUID")),
+            _ => Ok(Value::Text(text.to_owned())),
+        };
+    }
+    let wrong = || fail(&v, col, "longer than the type's bytes");
+    Ok(match col.kind {
+        Kind::Inet4 => Value::Text(inet4_text(&padded(b).ok_or_else(wrong)?)),
+        Kind::Inet6 => Value::Text(inet6_text(&padded(b).ok_or_else(wrong)?)),
+        _ => Value::Uuid(uuid_of(&padded(b).ok_or_else(wrong)?)),
+    })
 }
 
 /// A BIT(n) value, stored as a big-endian number in whole bytes, as the model's bit string
@@ -537,19 +565,23 @@ mod tests {
     fn text_charsets_and_binary_padding() {
         assert_eq!(
             bin(
-                Kind::Text(Charset::Latin1),
+                Kind::Text(Charset::Named("latin1")),
                 My::Bytes(vec![b'c', b'a', b'f', 0xe9])
             ),
             Value::Text("café".into())
         );
         let err = convert(
             My::Bytes(vec![0xff]),
-            &col(Kind::Text(Charset::Utf8), true),
+            &col(Kind::Text(Charset::UTF8MB4), true),
             Origin::Binlog,
             false,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("invalid UTF-8"), "{err}");
+        assert!(
+            err.to_string().contains("1 bytes are not valid utf8mb4"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("<1 bytes>"), "{err}");
         assert_eq!(
             bin(Kind::Binary { fixed: Some(4) }, My::Bytes(vec![1, 2])),
             Value::Bytes(vec![1, 2, 0, 0])
@@ -599,5 +631,54 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn mariadb_types_and_unknown_ones_from_both_origins() {
+        let snap = |k: Kind, v: &[u8]| {
+            convert(
+                My::Bytes(v.to_vec()),
+                &col(k, true),
+                Origin::Snapshot,
+                false,
+            )
+        };
+        let u = "01020304-0506-0708-090a-0b0c0d0e0f10";
+        assert_eq!(
+            snap(Kind::Uuid, u.as_bytes()).unwrap(),
+            Value::Uuid(u.parse().unwrap())
+        );
+        assert_eq!(
+            bin(Kind::Uuid, My::Bytes((1..=16).collect())),
+            Value::Uuid(u.parse().unwrap())
+        );
+        assert_eq!(
+            bin(Kind::Inet4, My::Bytes(vec![10])),
+            Value::Text("10.0.0.0".into())
+        );
+        assert_eq!(
+            bin(Kind::Inet6, My::Bytes(vec![])),
+            Value::Text("::".into())
+        );
+        assert_eq!(
+            snap(Kind::Inet6, b"::1").unwrap(),
+            Value::Text("::1".into())
+        );
+        assert!(
+            convert(
+                My::Bytes(vec![0; 5]),
+                &col(Kind::Inet4, true),
+                Origin::Binlog,
+                false
+            )
+            .is_err()
+        );
+        assert!(snap(Kind::Uuid, b"nope").is_err());
+        let unknown = Kind::Unknown("vector(2)".into());
+        assert_eq!(
+            bin(unknown.clone(), My::Bytes(vec![1, 2])),
+            Value::Bytes(vec![1, 2])
+        );
+        assert_eq!(bin(unknown, My::Int(-3)), Value::Bytes(b"-3".to_vec()));
     }
 }
