@@ -40,6 +40,7 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("column.exclude.list", RELATIONAL),
     ("decimal.handling.mode", RELATIONAL),
     ("time.precision.mode", RELATIONAL),
+    ("include.unknown.datatypes", RELATIONAL),
     ("database.dbname", PG),
     ("plugin.name", PG),
     ("slot.name", PG),
@@ -65,7 +66,6 @@ pub(super) const KEYS: &[(&str, &[SourceKind])] = &[
     ("snapshot.lock.timeout.ms", MY),
     ("include.query", MY),
     ("bigint.unsigned.handling.mode", MY),
-    ("include.unknown.datatypes", MY),
     // TLS (src/config/mysql_ssl.rs); the keystore keys are read only to be refused.
     ("database.ssl.mode", MY),
     ("database.ssl.ca", MY),

@@ -29,6 +29,9 @@ pub struct PostgresOptions {
     pub interval_as_string: bool,
     /// `database.ssl*`: TLS on every connection to the server.
     pub tls: super::PgTls,
+    /// `include.unknown.datatypes`: a captured column of a type Siphon cannot map is written
+    /// as the bytes of its text (`true`) or fails the connector naming it (`false`).
+    pub include_unknown_datatypes: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +75,17 @@ pub enum SourceOptions {
     /// MySQL and MariaDB.
     MySql(MySqlOptions),
     MongoDb(MongoOptions),
+}
+
+impl SourceOptions {
+    /// `include.unknown.datatypes` (relational sources; MongoDB has no column types).
+    pub fn include_unknown_datatypes(&self) -> bool {
+        match self {
+            SourceOptions::Postgres(o) => o.include_unknown_datatypes,
+            SourceOptions::MySql(o) => o.include_unknown_datatypes,
+            SourceOptions::MongoDb(_) => false,
+        }
+    }
 }
 
 /// Where the source connects, read before the other settings (so problems are listed in the
@@ -194,6 +208,7 @@ fn postgres(r: &mut Reader<'_>, database: DatabaseConfig, dbname: String) -> Pos
             false,
         ),
         tls: super::PgTls::read(r),
+        include_unknown_datatypes: r.boolean("include.unknown.datatypes", false),
     }
 }
 

@@ -203,14 +203,8 @@ mod tests {
                 primary_key: vec![0],
             }),
             types: vec![
-                PgType {
-                    data_type: DataType::Int32,
-                    name: "int4".into(),
-                },
-                PgType {
-                    data_type: DataType::Text,
-                    name: "text".into(),
-                },
+                PgType::new(DataType::Int32, "int4"),
+                PgType::new(DataType::Text, "text"),
             ],
             // The middle wire column is excluded.
             wire_to_schema: vec![Some(0), None, Some(1)],

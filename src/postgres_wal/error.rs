@@ -98,7 +98,10 @@ pub enum PgError {
     Replication(#[from] pgwire_replication::PgWireError),
     #[error("cannot decode pgoutput message at LSN {lsn}: {source}")]
     Decode { lsn: String, source: DecodeError },
-    #[error("{table}.{column}: {source}")]
+    #[error(
+        "{table}.{column}: {source}: leave the column out with column.exclude.list, or set \
+         include.unknown.datatypes=true to get the bytes of its text"
+    )]
     Type {
         table: String,
         column: String,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::catalog::CatalogTable;
 use super::error::PgError;
 use super::pgoutput::{Relation, ReplicaIdentity};
-use super::types::{CustomType, PgType, map_type};
+use super::types::{CustomType, PgType, TypeError, map_type};
 use crate::config::Filters;
 use crate::event::{Column, TableId, TableSchema};
 
@@ -45,13 +45,16 @@ pub struct TableState {
 }
 
 /// Builds the schema of a captured table. Columns excluded by `column.exclude.list` are left
-/// out before their type is looked at, so an unsupported type there is no error.
+/// out before their type is looked at, so an unsupported type there is no error; with
+/// `unknown_as_bytes` (`include.unknown.datatypes`) a type Siphon cannot map is kept as the
+/// bytes of its text, as Debezium does.
 pub fn build_table(
     wire: &[WireColumn],
     catalog: &CatalogTable,
     filters: &Filters,
     custom: &dyn Fn(u32) -> Option<CustomType>,
     previous: Option<&Arc<TableSchema>>,
+    unknown_as_bytes: bool,
 ) -> Result<TableState, PgError> {
     let id = TableId::new(&catalog.schema, &catalog.name);
     let mut columns = Vec::new();
@@ -62,12 +65,21 @@ pub fn build_table(
             wire_to_schema.push(None);
             continue;
         }
-        let ty = map_type(w.type_oid, w.typmod, custom).map_err(|source| PgError::Type {
-            table: id.to_string(),
-            column: w.name.clone(),
-            source,
-        })?;
         let cat = catalog.columns.iter().find(|c| c.name == w.name);
+        let ty = match map_type(w.type_oid, w.typmod, custom) {
+            Ok(ty) => ty,
+            Err(TypeError::Unsupported { name, .. }) if unknown_as_bytes => PgType::opaque(name),
+            Err(TypeError::Unknown { oid }) if unknown_as_bytes => {
+                PgType::opaque(cat.map_or_else(|| format!("oid {oid}"), |c| c.type_text.clone()))
+            }
+            Err(source) => {
+                return Err(PgError::Type {
+                    table: id.to_string(),
+                    column: w.name.clone(),
+                    source,
+                });
+            }
+        };
         wire_to_schema.push(Some(columns.len()));
         columns.push(Column {
             name: w.name.clone(),
@@ -159,6 +171,7 @@ impl RelationCache {
 mod tests {
     use super::*;
     use crate::config::ConnectorConfig;
+    use crate::event::DataType;
     use crate::postgres_wal::catalog::CatalogColumn;
     use crate::postgres_wal::types::oid;
 
@@ -215,17 +228,47 @@ mod tests {
     #[test]
     fn unsupported_type_names_table_column_and_type() {
         let cat = catalog();
-        let err = build_table(&wire(&cat), &cat, &filters(&[]), &|_| None, None).unwrap_err();
+        let err =
+            build_table(&wire(&cat), &cat, &filters(&[]), &|_| None, None, false).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("public.t.geo: "), "{text}");
         assert!(text.contains("pg_lsn"), "{text}");
     }
 
     #[test]
+    fn include_unknown_datatypes_keeps_an_unsupported_type_as_the_bytes_of_its_text() {
+        let cat = catalog();
+        let t = build_table(&wire(&cat), &cat, &filters(&[]), &|_| None, None, true).unwrap();
+        let geo = &t.schema.columns[1];
+        assert_eq!(
+            (geo.name.as_str(), &geo.data_type),
+            ("geo", &DataType::Bytes)
+        );
+        assert!(t.types[1].opaque && t.types[1].name == "pg_lsn");
+        assert_eq!(
+            super::super::types::parse_text(&t.types[1], "0/16B3748").unwrap(),
+            crate::event::Value::Bytes(b"0/16B3748".to_vec())
+        );
+        // A type that is not even in the catalog lookup gets the column's own type name.
+        let unknown: Vec<WireColumn> = wire(&cat)
+            .into_iter()
+            .map(|mut w| {
+                if w.name == "geo" {
+                    w.type_oid = 99_999;
+                }
+                w
+            })
+            .collect();
+        let t = build_table(&unknown, &cat, &filters(&[]), &|_| None, None, true).unwrap();
+        assert!(t.types[1].opaque, "{:?}", t.types[1]);
+        assert!(build_table(&unknown, &cat, &filters(&[]), &|_| None, None, false).is_err());
+    }
+
+    #[test]
     fn excluded_column_is_skipped_even_if_unsupported() {
         let cat = catalog();
         let f = filters(&[("column.exclude.list", "public.t.geo")]);
-        let t = build_table(&wire(&cat), &cat, &f, &|_| None, None).unwrap();
+        let t = build_table(&wire(&cat), &cat, &f, &|_| None, None, false).unwrap();
         assert_eq!(t.wire_to_schema, [Some(0), None, Some(1)]);
         let names: Vec<_> = t.schema.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "note"]);
@@ -256,7 +299,7 @@ mod tests {
         let rel = relation(ReplicaIdentity::Default);
         let cat = catalog_from_relation(&rel);
         let wire = WireColumn::of_relation(&rel);
-        let t = build_table(&wire, &cat, &filters(&[]), &|_| None, None).unwrap();
+        let t = build_table(&wire, &cat, &filters(&[]), &|_| None, None, false).unwrap();
         assert_eq!(t.schema.id, TableId::new("public", "gone"));
         assert_eq!(t.schema.primary_key, [0]);
         assert!(t.schema.columns.iter().all(|c| c.nullable));
@@ -281,8 +324,8 @@ mod tests {
     fn versions_change_only_when_columns_do() {
         let mut cat = catalog();
         let f = filters(&[("column.exclude.list", "public.t.geo,public.renamed.geo")]);
-        let v1 = build_table(&wire(&cat), &cat, &f, &|_| None, None).unwrap();
-        let same = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema)).unwrap();
+        let v1 = build_table(&wire(&cat), &cat, &f, &|_| None, None, false).unwrap();
+        let same = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema), false).unwrap();
         assert!(Arc::ptr_eq(&v1.schema, &same.schema));
         cat.columns.push(CatalogColumn {
             name: "added".into(),
@@ -292,11 +335,11 @@ mod tests {
             type_text: "bigint".into(),
             default_expr: None,
         });
-        let v2 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema)).unwrap();
+        let v2 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v1.schema), false).unwrap();
         assert_eq!(v2.schema.version, 2);
         assert_eq!(v2.schema.columns.len(), 3);
         cat.name = "renamed".into();
-        let v3 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v2.schema)).unwrap();
+        let v3 = build_table(&wire(&cat), &cat, &f, &|_| None, Some(&v2.schema), false).unwrap();
         assert_eq!(v3.schema.id, TableId::new("public", "renamed"));
         assert_eq!(v3.schema.version, 3);
     }

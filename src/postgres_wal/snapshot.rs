@@ -111,7 +111,14 @@ pub async fn run(
             .collect();
         let oids: Vec<u32> = wire.iter().map(|c| c.type_oid).collect();
         custom.load(client, &oids).await?;
-        let state = build_table(&wire, &catalog, &config.filters, &|o| custom.get(o), None)?;
+        let state = build_table(
+            &wire,
+            &catalog,
+            &config.filters,
+            &|o| custom.get(o),
+            None,
+            config.source.include_unknown_datatypes(),
+        )?;
         let resume_key = match &run.progress.current_table {
             Some(t) if *t == table_id.to_string() => run.progress.last_key.as_ref().map(|k| {
                 k.iter()

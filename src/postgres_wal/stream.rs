@@ -307,6 +307,7 @@ impl<'a> Streamer<'a> {
             &self.config.filters,
             &|oid| custom.get(oid),
             self.relations.previous_schema(rel.rel_id),
+            self.config.source.include_unknown_datatypes(),
         )?;
         debug!(table = %id, version = state.schema.version, "relation");
         self.relations.insert(rel.rel_id, Some(state));

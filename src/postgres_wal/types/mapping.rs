@@ -89,10 +89,7 @@ fn map_type_at(
     }
     if let Some(name) = builtin_type_name(type_oid) {
         return match builtin_data_type(type_oid, typmod) {
-            Some(data_type) => Ok(PgType {
-                data_type,
-                name: name.to_owned(),
-            }),
+            Some(data_type) => Ok(PgType::new(data_type, name.to_owned())),
             None => Err(TypeError::Unsupported {
                 oid: type_oid,
                 name: match name.strip_prefix('_') {
@@ -104,10 +101,9 @@ fn map_type_at(
     }
     match custom(type_oid) {
         None => Err(TypeError::Unknown { oid: type_oid }),
-        Some(CustomType::Enum { name, labels }) => Ok(PgType {
-            data_type: DataType::Enum { allowed: labels },
-            name,
-        }),
+        Some(CustomType::Enum { name, labels }) => {
+            Ok(PgType::new(DataType::Enum { allowed: labels }, name))
+        }
         Some(CustomType::Domain {
             name,
             base_oid,
@@ -115,10 +111,7 @@ fn map_type_at(
         }) => {
             let typmod = if typmod == -1 { base_typmod } else { typmod };
             let base = map_type_at(base_oid, typmod, custom, depth + 1)?;
-            Ok(PgType {
-                data_type: base.data_type,
-                name,
-            })
+            Ok(PgType::new(base.data_type, name))
         }
         Some(CustomType::Array { element_oid, .. }) => {
             let element = map_type_at(element_oid, typmod, custom, depth + 1)?;
@@ -136,10 +129,7 @@ fn map_type_at(
             }
             Ok(array_of(element))
         }
-        Some(CustomType::Hstore) => Ok(PgType {
-            data_type: DataType::Map,
-            name: "hstore".to_owned(),
-        }),
+        Some(CustomType::Hstore) => Ok(PgType::new(DataType::Map, "hstore".to_owned())),
         Some(CustomType::Other { name }) => {
             let data_type = match name.as_str() {
                 "citext" => DataType::Text,
@@ -156,16 +146,16 @@ fn map_type_at(
                     });
                 }
             };
-            Ok(PgType { data_type, name })
+            Ok(PgType::new(data_type, name))
         }
     }
 }
 
 fn array_of(element: PgType) -> PgType {
-    PgType {
-        data_type: DataType::Array(Box::new(element.data_type)),
-        name: format!("{}[]", element.name),
-    }
+    PgType::new(
+        DataType::Array(Box::new(element.data_type)),
+        format!("{}[]", element.name),
+    )
 }
 
 /// The model type of a supported built-in scalar type, or `None` when unsupported.

@@ -84,6 +84,29 @@ use temporal::{parse_date, parse_interval, parse_time_of_day, parse_timestamp, s
 pub struct PgType {
     pub data_type: DataType,
     pub name: String,
+    /// A type Siphon cannot map, kept under `include.unknown.datatypes=true` as Debezium
+    /// does: `Bytes` holding the value's text as the server renders it.
+    pub opaque: bool,
+}
+
+impl PgType {
+    /// A type Siphon maps.
+    pub fn new(data_type: DataType, name: impl Into<String>) -> PgType {
+        PgType {
+            data_type,
+            name: name.into(),
+            opaque: false,
+        }
+    }
+
+    /// A type Siphon cannot map, as opaque bytes (`include.unknown.datatypes`).
+    pub fn opaque(name: impl Into<String>) -> PgType {
+        PgType {
+            data_type: DataType::Bytes,
+            name: name.into(),
+            opaque: true,
+        }
+    }
 }
 
 /// A user-defined type, as the reader finds it in `pg_type` / `pg_enum`.
@@ -142,6 +165,9 @@ fn truncate_for_message(text: &str) -> String {
 
 /// Parses one text value of a column of type `ty` into the model value.
 pub fn parse_text(ty: &PgType, text: &str) -> Result<Value, ValueError> {
+    if ty.opaque {
+        return Ok(Value::Bytes(text.as_bytes().to_vec()));
+    }
     parse_value(&ty.data_type, &ty.name, text).map_err(|reason| ValueError::Invalid {
         type_name: ty.name.clone(),
         text: text.to_owned(),

@@ -128,14 +128,14 @@ fn maps_builtin_arrays_with_the_element_typmod() {
 fn maps_user_defined_types_through_the_catalog() {
     assert_eq!(
         ty(MOOD, -1),
-        PgType {
-            data_type: DataType::Enum {
+        PgType::new(
+            DataType::Enum {
                 allowed: ["sad", "ok", "happy", "with space", "quo\"te"]
                     .map(String::from)
                     .to_vec()
             },
-            name: "mood".into()
-        }
+            "mood"
+        )
     );
     assert!(matches!(
         ty(MOOD_ARRAY, -1).data_type,
@@ -147,22 +147,10 @@ fn maps_user_defined_types_through_the_catalog() {
         ty(HSTORE_ARRAY, -1).data_type,
         DataType::Array(Box::new(DataType::Map))
     );
-    assert_eq!(
-        ty(CITEXT, -1),
-        PgType {
-            data_type: DataType::Text,
-            name: "citext".into()
-        }
-    );
+    assert_eq!(ty(CITEXT, -1), PgType::new(DataType::Text, "citext"));
     // Domains: the base type, the domain's name; the domain's typmod when the column has
     // none.
-    assert_eq!(
-        ty(POSINT, -1),
-        PgType {
-            data_type: DataType::Int32,
-            name: "posint".into()
-        }
-    );
+    assert_eq!(ty(POSINT, -1), PgType::new(DataType::Int32, "posint"));
     assert_eq!(ty(MONEY2, -1).data_type, decimal_type(Some(12), Some(2)));
 }
 
