@@ -44,6 +44,9 @@ pub enum Kind {
     Enum(Vec<String>),
     Set(Vec<String>),
     Json,
+    /// `POINT`: Debezium's `Point` (x, y, WKB, SRID).
+    Point,
+    /// The other spatial types: Debezium's `Geometry` (WKB, SRID).
     Geometry,
     /// MariaDB `INET4`: four bytes in the binlog, text in a result set.
     Inet4,
@@ -103,6 +106,7 @@ impl Kind {
                 allowed: allowed.clone(),
             },
             Kind::Json => DataType::Json,
+            Kind::Point => DataType::Point,
             Kind::Geometry => DataType::Geometry,
             Kind::Inet4 | Kind::Inet6 => DataType::Text,
             Kind::Uuid => DataType::Uuid,
@@ -201,7 +205,8 @@ pub fn kind_from_info(info: &ColumnInfo) -> Kind {
         "enum" => Kind::Enum(parse_enum_values(&info.column_type)),
         "set" => Kind::Set(parse_enum_values(&info.column_type)),
         "json" => Kind::Json,
-        "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        "point" => Kind::Point,
+        "geometry" | "linestring" | "polygon" | "multipoint" | "multilinestring"
         | "multipolygon" | "geometrycollection" | "geomcollection" => Kind::Geometry,
         "inet4" => Kind::Inet4,
         "inet6" => Kind::Inet6,

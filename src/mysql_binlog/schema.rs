@@ -99,9 +99,10 @@ pub fn with_hints(mut columns: Vec<MyColumn>, info: Option<&InfoTable>) -> Vec<M
         };
         match (&column.kind, &hint.kind) {
             // MariaDB's JSON is a LONGTEXT, its INET4, INET6 and UUID are BINARY(n) in the
-            // binlog.
+            // binlog; a POINT is a GEOMETRY when the event carries no geometry types.
             (Kind::Text(_), Kind::Json)
-            | (Kind::Binary { .. }, Kind::Inet4 | Kind::Inet6 | Kind::Uuid) => {
+            | (Kind::Binary { .. }, Kind::Inet4 | Kind::Inet6 | Kind::Uuid)
+            | (Kind::Geometry, Kind::Point) => {
                 column.kind = hint.kind.clone();
                 column.source_type = hint.source_type.clone();
             }

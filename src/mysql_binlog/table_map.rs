@@ -4,7 +4,7 @@
 //! the rows must be decoded with even when the table has been altered since.
 
 use mysql_async::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
-use mysql_async::consts::ColumnType;
+use mysql_async::consts::{ColumnType, GeometryType};
 
 use super::column::{Charset, Kind, MyColumn};
 
@@ -38,6 +38,8 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
     }
     let mut enums = Vec::new();
     let mut sets = Vec::new();
+    // Which geometry columns are POINTs (Debezium's `Point`), in column order.
+    let mut points = Vec::new();
     for field in tme.iter_optional_meta() {
         match field.map_err(|e| bad(e.to_string()))? {
             OptionalMetadataField::EnumStrValue(v) => {
@@ -64,10 +66,17 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
                     );
                 }
             }
+            OptionalMetadataField::GeometryType(g) => {
+                for t in g.iter_geometry_types() {
+                    let t = t.map_err(|e| bad(e.to_string()))?;
+                    points.push(t == GeometryType::GEOM_POINT);
+                }
+            }
             _ => {}
         }
     }
     let mut enums = enums.into_iter();
+    let mut points = points.into_iter();
     let mut sets = sets.into_iter();
     let mut signedness = meta.iter_signedness();
     let mut charsets = meta.iter_charset();
@@ -150,6 +159,7 @@ pub fn columns_of(tme: &TableMapEvent<'_>) -> Result<(Vec<MyColumn>, Vec<usize>)
             MYSQL_TYPE_ENUM => (Kind::Enum(labels(enums.next())?), "ENUM".to_owned()),
             MYSQL_TYPE_SET => (Kind::Set(labels(sets.next())?), "SET".to_owned()),
             MYSQL_TYPE_JSON => (Kind::Json, "JSON".to_owned()),
+            MYSQL_TYPE_GEOMETRY if points.next() == Some(true) => (Kind::Point, "POINT".to_owned()),
             MYSQL_TYPE_GEOMETRY => (Kind::Geometry, "GEOMETRY".to_owned()),
             MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING | MYSQL_TYPE_VARCHAR => {
                 let fixed = ty == MYSQL_TYPE_STRING;

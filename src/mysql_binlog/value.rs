@@ -241,6 +241,20 @@ pub fn convert(v: My, col: &MyColumn, origin: Origin, bigint_precise: bool) -> R
                 .map(Value::Json)
                 .map_err(|e| fail(&My::Bytes(e.into_bytes()), col, "invalid UTF-8"))
         }
+        Kind::Point => {
+            let My::Bytes(b) = &v else {
+                return Err(fail(&v, col, "not a geometry"));
+            };
+            match (b.get(..4), b.get(4..).and_then(point_of_wkb)) {
+                (Some(srid), Some((x, y))) => Ok(Value::Point {
+                    x,
+                    y,
+                    wkb: b[4..].to_vec(),
+                    srid: Some(i32::from_le_bytes([srid[0], srid[1], srid[2], srid[3]])),
+                }),
+                _ => Err(fail(&v, col, "not an SRID and a 2D point's WKB")),
+            }
+        }
         Kind::Geometry => {
             // MySQL's internal geometry: a little-endian SRID, then WKB.
             let My::Bytes(b) = &v else {
@@ -255,6 +269,34 @@ pub fn convert(v: My, col: &MyColumn, origin: Origin, bigint_precise: bool) -> R
             }
         }
     }
+}
+
+/// x and y of a 2D point's WKB (21 bytes: byte order, type 1, x, y), as Debezium's
+/// `Point.createValue(schema, wkb, srid)` reads them.
+fn point_of_wkb(wkb: &[u8]) -> Option<(f64, f64)> {
+    if wkb.len() != 21 {
+        return None;
+    }
+    let little = match wkb[0] {
+        1 => true,
+        0 => false,
+        _ => return None,
+    };
+    let word = |b: &[u8]| -> [u8; 4] { [b[0], b[1], b[2], b[3]] };
+    let double = |b: &[u8]| -> f64 {
+        let a: [u8; 8] = b.try_into().unwrap_or([0; 8]);
+        if little {
+            f64::from_le_bytes(a)
+        } else {
+            f64::from_be_bytes(a)
+        }
+    };
+    let kind = if little {
+        u32::from_le_bytes(word(&wkb[1..5]))
+    } else {
+        u32::from_be_bytes(word(&wkb[1..5]))
+    };
+    (kind == 1).then(|| (double(&wkb[5..13]), double(&wkb[13..21])))
 }
 
 /// Debezium's zero-date rule: NULL when the column allows it, else the epoch.
@@ -608,6 +650,42 @@ mod tests {
         assert!(
             err.to_string().contains("binlog_row_value_options"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_point_has_x_y_its_wkb_and_srid() {
+        let mut wkb = vec![1, 1, 0, 0, 0];
+        wkb.extend(1.5f64.to_le_bytes());
+        wkb.extend((-2.25f64).to_le_bytes());
+        let mut raw = 4326i32.to_le_bytes().to_vec();
+        raw.extend(&wkb);
+        assert_eq!(
+            bin(Kind::Point, My::Bytes(raw)),
+            Value::Point {
+                x: 1.5,
+                y: -2.25,
+                wkb: wkb.clone(),
+                srid: Some(4326)
+            }
+        );
+        // Big-endian WKB reads the same.
+        let mut be = vec![0, 0, 0, 0, 1];
+        be.extend(1.5f64.to_be_bytes());
+        be.extend((-2.25f64).to_be_bytes());
+        assert_eq!(point_of_wkb(&be), Some((1.5, -2.25)));
+        // A linestring's WKB is no point.
+        let mut line = wkb;
+        line[1] = 2;
+        assert_eq!(point_of_wkb(&line), None);
+        assert!(
+            convert(
+                My::Bytes(vec![0; 8]),
+                &col(Kind::Point, true),
+                Origin::Binlog,
+                false
+            )
+            .is_err()
         );
     }
 
