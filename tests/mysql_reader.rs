@@ -518,6 +518,47 @@ async fn transaction_metadata_blocks_and_markers() {
     db.drop().await;
 }
 
+/// `skipped.operations=d`: a skipped delete takes no place in its transaction's order or in
+/// the END marker's counts, as in Debezium.
+#[tokio::test]
+async fn a_skipped_operation_takes_no_place_in_the_transaction_order() {
+    let db = TestDb::create().await;
+    let mut conn = db.client().await;
+    exec(
+        &mut conn,
+        "CREATE TABLE a (id INT PRIMARY KEY); INSERT INTO a VALUES (0);",
+    )
+    .await;
+    let config = db.config(&[
+        ("provide.transaction.metadata", "true"),
+        ("skipped.operations", "d"),
+    ]);
+    let running = Running::start(config, None);
+    running.wait_for_events("the snapshot row", 1).await;
+    exec(
+        &mut conn,
+        "BEGIN; DELETE FROM a WHERE id = 0; INSERT INTO a VALUES (1); COMMIT;",
+    )
+    .await;
+    let markers = wait_for("BEGIN and END", TIMEOUT, || {
+        running.assert_alive();
+        let m = running.markers.lock().unwrap().clone();
+        let ended = m.iter().any(|m| matches!(m, TxMarker::End { .. }));
+        async move { ended.then_some(m) }
+    })
+    .await;
+    let events = running.events.lock().unwrap().clone();
+    let insert = events.iter().find(|e| e.op == Op::Create).unwrap();
+    let t = insert.transaction.as_ref().unwrap();
+    assert_eq!((t.total_order, t.data_collection_order), (1, 1));
+    let Some(TxMarker::End { event_count, .. }) = markers.last() else {
+        panic!("{markers:?}")
+    };
+    assert_eq!(*event_count, 1);
+    running.stop().await;
+    db.drop().await;
+}
+
 #[tokio::test]
 async fn tables_outside_the_include_list_produce_no_events() {
     let db = TestDb::create().await;

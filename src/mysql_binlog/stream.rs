@@ -502,9 +502,16 @@ impl<'a> Streamer<'a> {
                     .is_some_and(is_blob)
             })
             .collect();
+        // A skipped operation (dropped by the emitter, its position kept) takes no place in
+        // the transaction's order, as in Debezium.
+        let counted = !self.config.skipped_operations.skips(op);
         for (r, (before, after)) in decoded.into_iter().enumerate() {
             let Some(tx) = &mut self.tx else { break };
-            let (total_order, table_order) = tx.orders.count(&table_name);
+            let (total_order, table_order) = if counted {
+                tx.orders.count(&table_name)
+            } else {
+                (0, 0)
+            };
             if let Some((se, sr)) = tx.skip
                 && (event_index < se || (event_index == se && (r as u64) < sr))
             {
