@@ -8,7 +8,7 @@ use num_bigint::{BigInt, Sign};
 
 use super::avro_schema::{
     AvroOptions, DecimalMode, DecimalRepr, SourceKind, TimeMode, TimeRepr, UNAVAILABLE_PLACEHOLDER,
-    decimal_repr, is_optional, time_repr, timestamp_repr, zoned_timestamp_width,
+    decimal_repr, is_optional, null_last, time_repr, timestamp_repr, zoned_timestamp_width,
 };
 use super::avro_spatial as spatial;
 use crate::event::{Column, DataType, Decimal, Interval, TableSchema, Value};
@@ -64,8 +64,16 @@ pub(super) struct Ctx<'a> {
 impl Ctx<'_> {
     pub(super) fn field(&self, value: &Value, column: &Column) -> Conv<Avro> {
         let optional = is_optional(column);
-        let null = || Avro::Union(0, Box::new(Avro::Null));
-        let wrap = |v: Avro| if optional { some(v) } else { v };
+        // `[T, "null"]` for an optional column with a default, else `["null", T]`.
+        let (null_at, value_at) = if null_last(column) { (1, 0) } else { (0, 1) };
+        let null = || Avro::Union(null_at, Box::new(Avro::Null));
+        let wrap = |v: Avro| {
+            if optional {
+                Avro::Union(value_at, Box::new(v))
+            } else {
+                v
+            }
+        };
         let dt = &column.data_type;
         match value {
             Value::Null if optional => Ok(null()),

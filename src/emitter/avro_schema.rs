@@ -336,6 +336,12 @@ fn default_json(column: &Column) -> Option<Json> {
     }
 }
 
+/// Whether an optional column's union puts null second: as AvroData writes an optional field
+/// with a default (Avro wants the default to match the union's first branch).
+pub(crate) fn null_last(column: &Column) -> bool {
+    is_optional(column) && default_json(column).is_some()
+}
+
 /// Whether a column's field is an optional union. Debezium's `Geometry`, `Circle` and `Line`
 /// schema builders are optional themselves, so those fields are optional even for a NOT NULL
 /// column.
@@ -503,20 +509,24 @@ impl Builder<'_> {
             let ty = self
                 .column_type(&column.data_type, space)
                 .map_err(column_error)?;
-            // Defaults of NOT NULL columns only, as AvroData writes them: `connect.default` on
-            // the type and the field's default (so adding such a column is a compatible
-            // change). Debezium also gives a nullable column with a default the union
-            // `[T, "null"]` and that default; Siphon keeps `["null", T]` with null there (the
-            // row encoder writes null as branch 0), which is as compatible.
+            // Defaults as AvroData writes them: `connect.default` on the type and the field's
+            // default (so adding such a column is a compatible change); an optional field with
+            // a default is the union `[T, "null"]`, whose first branch the default matches.
+            let with_default = |ty: Json, d: &Json| {
+                let mut ty = match ty {
+                    Json::Object(m) => m,
+                    other => Map::from_iter([("type".to_owned(), other)]),
+                };
+                ty.insert("connect.default".into(), d.clone());
+                Json::Object(ty)
+            };
             fields.push(match (is_optional(column), default_json(column)) {
-                (true, _) => json!({"name": name, "type": ["null", ty], "default": null}),
+                (true, Some(d)) => {
+                    json!({"name": name, "type": [with_default(ty, &d), "null"], "default": d})
+                }
+                (true, None) => json!({"name": name, "type": ["null", ty], "default": null}),
                 (false, Some(d)) => {
-                    let mut ty = match ty {
-                        Json::Object(m) => m,
-                        other => Map::from_iter([("type".to_owned(), other)]),
-                    };
-                    ty.insert("connect.default".into(), d.clone());
-                    json!({"name": name, "type": Json::Object(ty), "default": d})
+                    json!({"name": name, "type": with_default(ty, &d), "default": d})
                 }
                 (false, None) => json!({"name": name, "type": ty}),
             });

@@ -628,3 +628,44 @@ fn a_not_null_column_with_a_default_is_a_backward_compatible_addition() {
     let (bare, _) = value_record(&v2);
     assert!(SchemaCompatibility::can_read(&old, &bare).is_err());
 }
+
+/// A nullable column with a default: AvroData's `[T, "null"]` union with the default, and
+/// values written with null as the second branch, which the schema validates.
+#[test]
+fn a_nullable_column_with_a_default_puts_null_second() {
+    use crate::event::{ColumnDefault, Value};
+    use apache_avro::types::Value as Avro;
+    let mut n = column("n", D::Int16, true);
+    n.default = Some(ColumnDefault::Int(7));
+    let t = TableSchema {
+        id: TableId::new("public", "t"),
+        version: 1,
+        columns: vec![column("id", D::Int32, false), n.clone()],
+        primary_key: vec![0],
+    };
+    let opts = AvroOptions::debezium_defaults(SourceKind::Postgres);
+    let s = table_schemas("p.public.t", &t, &opts).unwrap();
+    let doc: Json = serde_json::from_str(&s.value_json).unwrap();
+    let record = &doc["fields"][0]["type"][1];
+    assert_eq!(
+        record["fields"][1],
+        json!({"name": "n", "type": [{"type": "int", "connect.type": "int16", "connect.default": 7}, "null"], "default": 7})
+    );
+    let field_schema = Schema::parse_str(&record["fields"][1]["type"].to_string()).unwrap();
+    let ctx = super::super::avro_convert::Ctx {
+        opts: &opts,
+        table: &t,
+        fallback_nulls: false,
+    };
+    let null = ctx.field(&Value::Null, &n).ok().unwrap();
+    let three = ctx.field(&Value::Int16(3), &n).ok().unwrap();
+    assert_eq!(null, Avro::Union(1, Box::new(Avro::Null)));
+    assert_eq!(three, Avro::Union(0, Box::new(Avro::Int(3))));
+    assert!(null.validate(&field_schema) && three.validate(&field_schema));
+    // Without a default the union stays `["null", T]`.
+    n.default = None;
+    assert_eq!(
+        ctx.field(&Value::Null, &n).ok().unwrap(),
+        Avro::Union(0, Box::new(Avro::Null))
+    );
+}
