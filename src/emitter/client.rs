@@ -97,12 +97,22 @@ pub fn security_failure(code: Option<RDKafkaErrorCode>, reason: &str) -> Option<
     }
 }
 
-/// Every SSL error is a refusal; a transport failure only when OpenSSL says a certificate was
-/// refused or the peer sent an alert (a closed connection alone is not).
+/// A TLS error or transport failure is a refusal when OpenSSL says why: a certificate not
+/// verified, an alert from the peer, or TLS spoken to a plaintext listener. A connection
+/// closed during the handshake says none of these (a broker restarting, a balancer
+/// dropping it): that stays a transient failure.
 fn is_tls_refusal(code: RDKafkaErrorCode, reason: &str) -> bool {
-    code == RDKafkaErrorCode::SSL
-        || (reason.contains("SSL routines")
-            && (reason.contains("alert") || reason.contains("certificate")))
+    let openssl = code == RDKafkaErrorCode::SSL || reason.contains("SSL routines");
+    openssl
+        && [
+            "certificate",
+            "alert",
+            "verify",
+            "wrong version number",
+            "packet length",
+        ]
+        .iter()
+        .any(|why| reason.contains(why))
 }
 
 #[cfg(test)]
@@ -135,6 +145,13 @@ mod tests {
             security_failure(
                 Some(RDKafkaErrorCode::BrokerTransportFailure),
                 "ssl://b:9093/1: Disconnected (after 5ms in state UP)"
+            )
+            .is_none()
+        );
+        assert!(
+            security_failure(
+                Some(RDKafkaErrorCode::SSL),
+                "ssl://b:9093/bootstrap: SSL handshake failed: Disconnected: connection reset"
             )
             .is_none()
         );

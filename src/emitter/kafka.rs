@@ -196,7 +196,8 @@ fn classify(id: &str, context: &'static str, e: KafkaError) -> KafkaSinkError {
 pub struct KafkaSink {
     producer: FutureProducer<SecurityWatch>,
     admin: AdminClient<SecurityWatch>,
-    /// TLS and SASL refusals of either client.
+    /// TLS and SASL refusals the producer meets (the admin client's reach no callback:
+    /// librdkafka's admin client never polls its main queue).
     watch: SecurityWatch,
     transactional_id: String,
     /// The producer's `transaction.timeout.ms`.
