@@ -242,13 +242,24 @@ impl KafkaSink {
         let admin: AdminClient<SecurityWatch> = client_config(kafka)
             .create_with_context(watch.clone())
             .map_err(|e| classify(&id, "admin client set-up", e))?;
-        let p = producer.clone();
-        let init = tokio::task::spawn_blocking(move || p.init_transactions(TXN_TIMEOUT));
-        // A refused handshake or login would otherwise show only as init's timeout.
-        watch
-            .guard(init)
-            .await
-            .map_err(|message| KafkaSinkError::Refused { message })?
+        // In one-second slices (a timed-out init may be retried), so that a refused
+        // handshake or login ends it within a second and the producer is gone when the
+        // error is returned: a producer left initializing would take the transactional id
+        // once the broker accepts it again, and fence the task that replaced this one.
+        let (p, w) = (producer.clone(), watch.clone());
+        let init = tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + TXN_TIMEOUT;
+            loop {
+                match p.init_transactions(Duration::from_secs(1)) {
+                    Err(KafkaError::Transaction(t))
+                        if t.is_retriable()
+                            && w.failure().is_none()
+                            && std::time::Instant::now() < deadline => {}
+                    other => return other,
+                }
+            }
+        });
+        init.await
             .map_err(|e| KafkaSinkError::Topic {
                 topic: String::new(),
                 message: e.to_string(),

@@ -80,6 +80,10 @@ impl KafkaTlsFront {
         let (config, live) = (self.config.clone(), self.live.clone());
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
+                // The connection is registered under the same lock `present` takes, so a
+                // swap either sees it (and closes it) or comes before it (and it gets the
+                // new certificate).
+                let mut live = live.lock().unwrap();
                 let acceptor = tokio_rustls::TlsAcceptor::from(config.lock().unwrap().clone());
                 let backend = backend.clone();
                 let task = tokio::spawn(async move {
@@ -90,7 +94,7 @@ impl KafkaTlsFront {
                         let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
                     }
                 });
-                live.lock().unwrap().push(task.abort_handle());
+                live.push(task.abort_handle());
             }
         });
     }
@@ -98,8 +102,9 @@ impl KafkaTlsFront {
     /// From now on presents `pki`'s server certificate; the connections open now are closed,
     /// so clients reconnect and meet it.
     pub fn present(&self, pki: &TestPki) {
+        let mut live = self.live.lock().unwrap();
         *self.config.lock().unwrap() = server_config(pki);
-        for task in self.live.lock().unwrap().drain(..) {
+        for task in live.drain(..) {
             task.abort();
         }
     }
