@@ -7,7 +7,7 @@ mod pg;
 
 use std::time::Duration;
 
-use common::consume::python_consume;
+use common::consume::{python_consume, registered_row_fields};
 use common::process::SiphonProcess;
 use common::{Server, server, wait_for};
 use pg::{TIMEOUT, TestDb};
@@ -368,17 +368,7 @@ async fn a_not_null_column_with_a_default_can_be_added() {
         json!({"id": 2, "a": "y", "n": 7, "flag": true})
     );
     // The registered schema carries the defaults.
-    let latest: Json = reqwest::get(format!("{registry}/subjects/{topic}-value/versions/latest"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let schema: Json = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
-    let value_fields = schema["fields"][0]["type"][1]["fields"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let value_fields = registered_row_fields(&registry, &topic).await;
     let field = |name: &str| {
         value_fields
             .iter()

@@ -7,7 +7,7 @@
 mod common;
 mod mysql;
 
-use common::consume::python_consume;
+use common::consume::{python_consume, registered_row_fields};
 use common::process::SiphonProcess;
 use common::{Server, server};
 use mysql::{TestDb, exec};
@@ -69,14 +69,7 @@ async fn uuid_inet6_charsets_and_truncate_reach_the_avro_consumer() {
     assert_eq!(records[3]["value"]["after"]["id"], 3);
 
     // The value schema names the UUID as Debezium does.
-    let latest: Json = reqwest::get(format!("{registry}/subjects/{topic}-value/versions/latest"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let schema: Json = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
-    let fields = schema["fields"][0]["type"][1]["fields"].as_array().unwrap();
+    let fields = registered_row_fields(&registry, &topic).await;
     let field = |name: &str| fields.iter().find(|f| f["name"] == name).unwrap().clone();
     let u = field("u")["type"].clone();
     assert_eq!(u["type"], "string", "{u}");

@@ -407,23 +407,12 @@ async fn include_unknown_datatypes_writes_an_unmapped_type_as_the_bytes_of_its_t
     );
 
     let running = Running::start(db.config(&[("include.unknown.datatypes", "true")]), None);
-    wait_for("the snapshot row", TIMEOUT, || {
-        running.assert_alive();
-        let n = running.count();
-        async move { (n >= 1).then_some(()) }
-    })
-    .await;
+    running.wait_for_events("the snapshot row", 1).await;
     client
         .batch_execute("INSERT INTO odd VALUES (2, ROW(2, 'y z'))")
         .await
         .unwrap();
-    wait_for("the streamed row", TIMEOUT, || {
-        running.assert_alive();
-        let n = running.count();
-        async move { (n >= 2).then_some(()) }
-    })
-    .await;
-    let events = running.events.lock().unwrap().clone();
+    let events = running.wait_for_events("the streamed row", 2).await;
     let p = |e: &ChangeEvent| e.after.as_ref().unwrap().0[1].clone();
     assert_eq!(p(&events[0]), Value::Bytes(b"(1,x)".to_vec()));
     assert_eq!(p(&events[1]), Value::Bytes(b"(2,\"y z\")".to_vec()));

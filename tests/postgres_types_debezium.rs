@@ -12,7 +12,7 @@ mod pg;
 
 use std::time::Duration;
 
-use common::consume::python_consume;
+use common::consume::{python_consume, registered_row_fields};
 use common::process::SiphonProcess;
 use common::{Server, server, wait_for};
 use pg::{TIMEOUT, TestDb};
@@ -231,17 +231,7 @@ async fn debeziums_postgres_types_in_snapshot_and_stream() {
 
     // The registered schema: Debezium's names, and its optionality (Geometry, Circle and Line
     // optional even for NOT NULL columns; Point required).
-    let latest: Json = reqwest::get(format!("{registry}/subjects/{topic}-value/versions/latest"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let schema: Json = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
-    let fields = schema["fields"][0]["type"][1]["fields"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let fields = registered_row_fields(&registry, &topic).await;
     for (name, want) in [
         ("search_vector", "io.debezium.data.Tsvector"),
         ("lt", "io.debezium.data.Ltree"),

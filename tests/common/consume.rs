@@ -33,3 +33,19 @@ pub fn python_consume(topic: &str, min: usize) -> Vec<Json> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// The fields of the row record (`before`'s branch) of `topic`'s latest registered value
+/// schema: what a registry client sees of the columns.
+pub async fn registered_row_fields(registry: &str, topic: &str) -> Vec<Json> {
+    let latest: Json = reqwest::get(format!("{registry}/subjects/{topic}-value/versions/latest"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schema: Json = serde_json::from_str(latest["schema"].as_str().unwrap()).unwrap();
+    schema["fields"][0]["type"][1]["fields"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
